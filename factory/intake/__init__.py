@@ -1,0 +1,1 @@
+"""Prompt intake: parsing, validation, quarantine, dedup, scrub and decontamination."""

@@ -1,0 +1,24 @@
+"""Shared column helpers for the factory's tables."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def text_field(*, nullable: bool = False, default: str | None = "") -> Any:
+    """An unbounded text column (code, prompts, logs): VARCHAR limits differ per database."""
+    return Field(default=default, sa_column=Column(Text, nullable=nullable))
+
+
+def json_field(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utcnow, nullable=False, index=True)

@@ -1,0 +1,107 @@
+"""Batches of prompts, what intake kept, and everything it turned away (with the reason)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from factory.models._base import created_at_field, json_field, text_field
+
+
+class Batch(SQLModel, table=True):
+    """One file of prompts dropped into the inbox; also the Dagster partition key."""
+
+    id: str = Field(primary_key=True, max_length=200)  # "<file stem>-<sha256[:12]>"
+    source_path: str = Field(max_length=1000)
+    content_sha256: str = Field(max_length=64, unique=True)
+    format: str = Field(max_length=40)  # factory | humaneval | mbpp
+    received: int = 0  # records (lines) seen
+    accepted: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    contaminated: int = 0
+    config: dict[str, Any] = json_field()
+    created_at: datetime = created_at_field()
+
+
+class Prompt(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("batch_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
+    external_id: str = Field(max_length=300, index=True)  # the record's own id
+    line_no: int  # 1-based line in the batch file
+    language: str = Field(max_length=30, index=True)
+    task_type: str = Field(max_length=40, index=True)
+    prompt: str = text_field()  # after the anti-cheating scrub
+    tests: str = text_field()
+    entry_point: str = Field(default="", max_length=200)
+    test_style: str = Field(default="pytest", max_length=20)  # pytest | check (HumanEval)
+    reference_solution: str = text_field()
+    # Optional scaled input generator for efficiency growth measurement (see factory.signals).
+    scaled_input: str = text_field(nullable=True, default=None)
+    licence: str = Field(default="", max_length=200)
+    source: str = Field(default="", max_length=500)
+    # "metadata" is reserved by SQLAlchemy's declarative base, hence the attribute name.
+    metadata_: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+    )
+    normalized_sha256: str = Field(max_length=64, index=True)
+    minhash: list[int] = json_field(list)  # signature, for near-duplicate search across batches
+    status: str = Field(default="accepted", max_length=20, index=True)  # vocab.PromptStatus
+    gradable: bool | None = None
+    stable: bool | None = None
+    contaminated: bool = Field(default=False, index=True)
+    created_at: datetime = created_at_field()
+
+
+class QuarantinedRecord(SQLModel, table=True):
+    """A record the factory refused, kept whole with where it came from and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
+    stage: str = Field(default="intake", max_length=30)  # intake | execution | generation ...
+    line_no: int | None = None
+    external_id: str | None = Field(default=None, max_length=300)
+    prompt_id: int | None = Field(default=None, foreign_key="prompt.id")
+    reason_code: str = Field(max_length=60, index=True)  # e.g. malformed_json, missing_field
+    reason: str = text_field()  # a sentence a person can act on
+    raw_text: str = text_field()  # the bytes as received (decoded with replacement if needed)
+    created_at: datetime = created_at_field()
+
+
+class DuplicateRecord(SQLModel, table=True):
+    """A record removed as an exact or near duplicate, with what it duplicates."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
+    line_no: int
+    external_id: str = Field(max_length=300)
+    kind: str = Field(max_length=10)  # exact | near
+    similarity: float  # 1.0 for exact; estimated Jaccard for near
+    duplicate_of_prompt_id: int = Field(foreign_key="prompt.id", index=True)
+    raw_text: str = text_field()
+    created_at: datetime = created_at_field()
+
+
+class ScrubEvent(SQLModel, table=True):
+    """One leak removed from a prompt by the anti-cheating scrub."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id", index=True)
+    field_name: str = Field(max_length=40)  # prompt | tests | metadata
+    kind: str = Field(max_length=40)  # commit_hash | pr_ref | issue_ref | repo_url | ...
+    matched: str = text_field()
+    replacement: str = Field(default="", max_length=100)
+
+
+class ContaminationFlag(SQLModel, table=True):
+    """A prompt that overlaps a public evaluation set; releases can exclude it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id", index=True)
+    benchmark: str = Field(max_length=60)  # e.g. humaneval
+    benchmark_item_id: str = Field(max_length=200)
+    ngram_size: int
+    overlap: float  # share of the prompt's n-grams found in the benchmark item

@@ -1,0 +1,133 @@
+"""Factory configuration: one typed model, loaded from YAML, with defaults for every value.
+
+Each stage of the chain owns one section. `config_sha256` identifies the exact configuration
+that produced a release.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from factory.errors import ConfigError
+
+
+def factory_home() -> Path:
+    """Where the embedded default keeps its state (SQLite file, inbox, releases, caches)."""
+    return Path(os.environ.get("FACTORY_HOME", Path.cwd() / ".factory")).resolve()
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntakeSettings(_Section):
+    languages: list[str] = Field(default_factory=lambda: ["python"])
+    max_prompt_chars: int = 50_000
+    max_code_chars: int = 100_000
+    max_line_bytes: int = 1_000_000
+    near_duplicate_threshold: float = 0.85  # estimated Jaccard on word shingles
+    minhash_permutations: int = 128
+    shingle_size: int = 5
+    decontamination_benchmarks: list[str] = Field(default_factory=lambda: ["humaneval"])
+    decontamination_ngram: int = 13
+    decontamination_threshold: float = 0.5  # share of the prompt's n-grams found in an item
+
+
+class GenerationSettings(_Section):
+    base_url: str = ""  # an OpenAI-compatible server; empty means replay only
+    models: list[str] = Field(default_factory=list)
+    candidates_per_prompt: int = 2  # per model
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    concurrency: int = 4
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    replay_file: str = ""  # JSONL of candidates generated elsewhere
+    min_candidates_per_prompt: int = 2
+    min_extraction_rate: float = 0.9
+    # USD per million tokens, per model: {"model": {"input": 0.5, "output": 1.5}}
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    judge_model: str = ""  # optional LLM-as-judge pre-scores
+
+
+class SandboxSettings(_Section):
+    backend: str = "auto"  # auto | docker | bwrap | unsafe-local (must be asked for by name)
+    timeout_s: float = 10.0
+    memory_mb: int = 512
+    max_processes: int = 64
+    output_limit_bytes: int = 65_536
+    pool_size: int = 2
+    recycle_after: int = 200
+    stability_sample_rate: float = 0.2  # share of candidates run twice (references always are)
+    max_sandbox_error_rate: float = 0.02
+
+
+class ReviewSettings(_Section):
+    pair_strategy: str = "passing_differ"  # passing_differ | pass_vs_fail | mixed
+    max_pairs_per_prompt: int = 3
+    overlap_fraction: float = 0.2  # share of tasks reviewed by more than one reviewer
+    overlap_reviews: int = 2  # k for those tasks
+    gold_rate: float = 0.05
+    lease_seconds: int = 1800
+    disagreement_threshold: int = 3  # max |preference difference| before adjudication
+
+
+class AgreementSettings(_Section):
+    min_preference_kappa: float = 0.4
+    min_dimension_alpha: float = 0.4
+    min_gold_accuracy: float = 0.7
+    min_items_per_cell: int = 5  # cells with fewer items are reported, not gated
+    bootstrap_samples: int = 1000
+    seed: int = 0
+
+
+class PackagingSettings(_Section):
+    release_name: str = "code-rlhf"
+    test_fraction: float = 0.1
+    formats: list[str] = Field(default_factory=lambda: ["parquet"])
+    exclude_contaminated: bool = True
+    allow_simulated: bool = False
+    licence: str = "apache-2.0"
+    seed: int = 0
+
+
+class PublishingSettings(_Section):
+    target: str = "local"  # local | hub
+    local_root: str = ""  # default: <FACTORY_HOME>/hub
+    repo_id: str = "factory/code-rlhf"
+    private: bool = True
+    max_retries: int = 4
+
+
+class FactoryConfig(_Section):
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    agreement: AgreementSettings = Field(default_factory=AgreementSettings)
+    packaging: PackagingSettings = Field(default_factory=PackagingSettings)
+    publishing: PublishingSettings = Field(default_factory=PublishingSettings)
+
+    def sha256(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_config(path: str | Path | None = None) -> FactoryConfig:
+    """Load the YAML config at `path` (or FACTORY_CONFIG); defaults when neither is given."""
+    path = path or os.environ.get("FACTORY_CONFIG")
+    if not path:
+        return FactoryConfig()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return FactoryConfig.model_validate(data)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"config file {path} is invalid: {exc}") from exc

@@ -1,0 +1,114 @@
+"""The factory's fixed vocabulary: languages, task types, review dimensions, verdicts.
+
+Values are stored as plain strings in the database (no database enum types), so adding a value
+never needs a migration; these enums are the single place that lists what is valid.
+"""
+
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    PYTHON = "python"
+    JAVASCRIPT = "javascript"
+    TYPESCRIPT = "typescript"
+    JAVA = "java"
+    GO = "go"
+    RUST = "rust"
+    CPP = "cpp"
+    C = "c"
+    CSHARP = "csharp"
+    RUBY = "ruby"
+    PHP = "php"
+    KOTLIN = "kotlin"
+    SWIFT = "swift"
+    SQL = "sql"
+    BASH = "bash"
+
+
+class TaskType(StrEnum):
+    """The seven kinds of code-RLHF work a prompt can feed."""
+
+    CODE_GENERATION = "code_generation"
+    PAIRWISE_PREFERENCE = "pairwise_preference"
+    CODE_REVIEW = "code_review"
+    BUG_FIX = "bug_fix"
+    REFACTORING = "refactoring"
+    REASONING = "reasoning"
+    AGENT_TASK = "agent_task"
+
+
+class Dimension(StrEnum):
+    """The five review dimensions, each scored 1-5 on both candidates."""
+
+    CORRECTNESS = "correctness"
+    SECURITY = "security"
+    READABILITY = "readability"
+    EFFICIENCY = "efficiency"
+    STYLE = "style"
+
+
+DIMENSIONS: tuple[Dimension, ...] = tuple(Dimension)
+SCORE_MIN, SCORE_MAX = 1, 5
+
+# Preference between a task's candidate A and candidate B, always in the task's canonical order
+# (whatever order the reviewer saw): -3 = A much better ... 0 = tie ... +3 = B much better.
+PREFERENCE_MIN, PREFERENCE_MAX = -3, 3
+PREFERENCE_LABELS: dict[int, str] = {
+    -3: "A much better",
+    -2: "A better",
+    -1: "A slightly better",
+    0: "Tie",
+    1: "B slightly better",
+    2: "B better",
+    3: "B much better",
+}
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    KILLED = "killed"
+    # The factory's fault, never the candidate's: retried and never counted against it.
+    SANDBOX_ERROR = "sandbox_error"
+
+
+class CandidateSource(StrEnum):
+    GENERATED = "generated"  # from an LLM through the OpenAI-compatible client
+    REPLAY = "replay"  # from a JSONL file produced elsewhere
+    REFERENCE = "reference"  # the prompt's own reference solution
+
+
+class Role(StrEnum):
+    REVIEWER = "reviewer"
+    SENIOR = "senior"
+    ADMIN = "admin"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"  # still needs reviews
+    COMPLETE = "complete"  # has its k reviews and they agree well enough
+    ADJUDICATION = "adjudication"  # reviews disagree beyond the threshold; waits for a senior
+    ADJUDICATED = "adjudicated"  # a senior has decided
+
+
+class ClaimStatus(StrEnum):
+    ACTIVE = "active"
+    SUBMITTED = "submitted"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+
+
+class PromptStatus(StrEnum):
+    ACCEPTED = "accepted"
+    NOT_GRADABLE = "not_gradable"  # the reference solution fails its own tests
+    FLAKY = "flaky"  # a verdict changed between two identical runs
+
+
+class ReleaseStatus(StrEnum):
+    PACKAGED = "packaged"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything the factory needs on a fresh Debian 12 machine (idempotent, no prompts):
+# system packages (PostgreSQL, Docker engine, bubblewrap, debootstrap, Chromium) and the venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v chromium >/dev/null || need+=(chromium)
+if ((${#need[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing system packages (${need[*]}); install them as root" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "setup: creating .venv and installing the project (a few minutes the first time)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  # torch comes from the CPU build on this machine; the rest from PyPI.
+  .venv/bin/pip install -q -e '.[dev,train]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
