@@ -2,9 +2,9 @@
 
 from types import ModuleType
 
-from assets import intake
+from assets import execution, generation, intake, jobs, publishing, review, signals
 
 # Every stage module, in chain order. Definitions loads assets and checks from these.
-ASSET_MODULES: list[ModuleType] = [intake]
+ASSET_MODULES: list[ModuleType] = [intake, generation, execution, signals, review, publishing]
 
-JOBS: list = []
+JOBS: list = jobs.JOBS

@@ -35,6 +35,8 @@ class IntakeSettings(_Section):
     decontamination_benchmarks: list[str] = Field(default_factory=lambda: ["humaneval"])
     decontamination_ngram: int = 13
     decontamination_threshold: float = 0.5  # share of the prompt's n-grams found in an item
+    # The intake gate fails a batch when more than this share of its records is quarantined.
+    max_quarantine_share: float = 0.25
 
 
 class GenerationSettings(_Section):
@@ -55,6 +57,18 @@ class GenerationSettings(_Section):
     judge_model: str = ""  # optional LLM-as-judge pre-scores
 
 
+class SignalsSettings(_Section):
+    # Style rules for the ruff signal (the candidate's own config and noqa comments are ignored).
+    ruff_select: list[str] = Field(
+        default_factory=lambda: ["E", "W", "F", "I", "B", "UP", "SIM", "N", "C4", "RET"]
+    )
+    # Input sizes n for run-time growth, where a prompt supplies `scaled_input` (see
+    # factory.signals.growth); the sizes run in the sandbox, smallest first.
+    growth_sizes: list[int] = Field(default_factory=lambda: [1_000, 4_000, 16_000])
+    growth_repeats: int = 3  # best of k timings per size
+    growth_budget_s: float = 2.0  # a size slower than this ends the measurement
+
+
 class SandboxSettings(_Section):
     backend: str = "auto"  # auto | docker | bwrap | unsafe-local (must be asked for by name)
     timeout_s: float = 10.0
@@ -65,6 +79,11 @@ class SandboxSettings(_Section):
     recycle_after: int = 200
     stability_sample_rate: float = 0.2  # share of candidates run twice (references always are)
     max_sandbox_error_rate: float = 0.02
+    max_file_mb: int = 16  # largest file (stdout included) a candidate may write
+    tmpfs_mb: int = 64  # the sandbox's writable /tmp (docker backend)
+    cpus: float = 1.0  # CPU share of each sandbox container
+    image: str = ""  # docker image; empty: the one scripts/build-sandbox-image.sh built last
+    rootfs: str = ""  # bwrap root filesystem; empty: the one that script built last
 
 
 class ReviewSettings(_Section):
@@ -82,8 +101,13 @@ class AgreementSettings(_Section):
     min_dimension_alpha: float = 0.4
     min_gold_accuracy: float = 0.7
     min_items_per_cell: int = 5  # cells with fewer items are reported, not gated
+    min_gold_items: int = 3  # reviewers with fewer gold answers are reported, not flagged
     bootstrap_samples: int = 1000
     seed: int = 0
+    # Drop a flagged reviewer's unverified work (no other reviewer agrees) from releases.
+    exclude_flagged_reviewers: bool = True
+    # Fail a batch whose reviews give no judged agreement figure at all (no overlap, no gold).
+    require_agreement_evidence: bool = True
 
 
 class PackagingSettings(_Section):
@@ -94,6 +118,9 @@ class PackagingSettings(_Section):
     allow_simulated: bool = False
     licence: str = "apache-2.0"
     seed: int = 0
+    version: str = ""  # empty: bump the minor version whenever the content changes
+    rows_per_group: int = 10_000  # Parquet row group size; bounds the writer's memory
+    rows_per_shard: int = 500_000  # rows per file before a new train-0000N file starts
 
 
 class PublishingSettings(_Section):
@@ -108,6 +135,7 @@ class FactoryConfig(_Section):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    signals: SignalsSettings = Field(default_factory=SignalsSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     packaging: PackagingSettings = Field(default_factory=PackagingSettings)

@@ -1,3 +1,6 @@
 """Sensors that start runs: on a new batch in the inbox, and when a batch's reviews are complete."""
 
-SENSORS: list = []
+from sensors.inbox import inbox_sensor
+from sensors.review_complete import review_complete_sensor
+
+SENSORS: list = [inbox_sensor, review_complete_sensor]

@@ -8,6 +8,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("factory.cli.demo", "run the whole chain on the bundled sample batch"),
     "ui": ("factory.cli.ui", "start the Dagster UI on this factory"),
+    "review": ("factory.cli.review", "reviewer accounts, the reviewer web app, simulated reviews"),
+    "ingest": ("factory.cli.ingest", "ingest one batch file without Dagster and print the report"),
 }
 
 

@@ -24,6 +24,16 @@ def _say(message: str) -> None:
     print(f"[factory demo {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def _figures(metadata: dict) -> str:
+    """The plain counts and flags of a materialisation, e.g. "received=164 accepted=164"."""
+    values = {key: entry.value for key, entry in metadata.items()}
+    return " ".join(
+        f"{key}={value}"
+        for key, value in values.items()
+        if isinstance(value, int | float) and not key.startswith("dagster/")
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     os.environ["DAGSTER_HOME"] = str(dagster_home())
     from dagster import DagsterInstance
@@ -56,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
             _say(
                 f"{event.step_key}: {event.event_type_value.lower()} {event.message or ''}".strip()
             )
+            if event.is_step_materialization:
+                figures = _figures(event.event_specific_data.materialization.metadata)
+                if figures:
+                    _say(f"  {figures}")
+            if event.is_step_failure and event.step_failure_data.user_failure_data:
+                _say(f"  {event.step_failure_data.user_failure_data.description}")
     if not result.success:
         _say("the run failed; see the events above or open the Dagster UI")
         return 1

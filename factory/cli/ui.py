@@ -3,6 +3,7 @@
 import argparse
 import os
 import signal
+import sys
 from pathlib import Path
 
 from factory.settings import factory_home
@@ -30,7 +31,10 @@ def run(args: argparse.Namespace) -> int:
     os.environ["DAGSTER_HOME"] = str(dagster_home())
     # `dagster dev` ignores SIGINT/SIGTERM when started with SIGINT ignored (as from a script).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # This interpreter's dagster, whether or not its venv is on PATH.
     argv = [
+        sys.executable,
+        "-m",
         "dagster",
         "dev",
         "-w",
@@ -41,4 +45,4 @@ def run(args: argparse.Namespace) -> int:
         str(args.port),
     ]
     os.chdir(REPO_ROOT)
-    os.execvp(argv[0], argv)  # noqa: S606  (replaces this process with the Dagster CLI)
+    os.execv(argv[0], argv)  # noqa: S606  (replaces this process with the Dagster CLI)

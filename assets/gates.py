@@ -1,0 +1,70 @@
+"""Blocking Dagster asset checks backed by Great Expectations suites: the gate between stages.
+
+Every stage builds its gate with `gate_check`: a suite factory (from the factory configuration)
+and a frame loader (from the database, for one batch). A failed gate stops the run before any
+asset downstream of the checked one, and shows every expectation's observed value and threshold
+in the check's metadata.
+"""
+
+from collections.abc import Callable
+
+import great_expectations as gx
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    PartitionsDefinition,
+    asset_check,
+)
+from sqlmodel import Session
+
+from assets.partitions import batch_partitions
+from expectations.gate import run_suite
+from factory.settings import FactoryConfig
+from resources.database import DatabaseResource
+from resources.settings import FactorySettingsResource
+
+SuiteFactory = Callable[[FactoryConfig], gx.ExpectationSuite]
+FrameLoader = Callable[[Session, str, FactoryConfig], pd.DataFrame]
+
+
+def gate_check(
+    *,
+    name: str,
+    asset: str | AssetKey,
+    description: str,
+    suite_factory: SuiteFactory,
+    frame_loader: FrameLoader,
+    partitions_def: PartitionsDefinition | None = batch_partitions,
+) -> AssetChecksDefinition:
+    """A blocking check named `name` on `asset` that validates one batch's frame with a suite."""
+
+    @asset_check(
+        asset=asset,
+        name=name,
+        description=description,
+        blocking=True,
+        partitions_def=partitions_def,
+    )
+    def _gate(
+        context: AssetCheckExecutionContext,
+        database: DatabaseResource,
+        settings: FactorySettingsResource,
+    ) -> AssetCheckResult:
+        config = settings.load()
+        partition_key = context.partition_key if context.has_partition_key else ""
+        with database.session() as session:
+            frame = frame_loader(session, partition_key, config)
+        result = run_suite(suite_factory(config), frame)
+        context.log.info(result.summary())
+        return AssetCheckResult(
+            passed=result.success,
+            severity=AssetCheckSeverity.ERROR,
+            description=result.summary(),
+            metadata=result.metadata(),
+        )
+
+    return _gate

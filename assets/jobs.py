@@ -1,0 +1,28 @@
+"""The two jobs of the chain, selected by asset group so stages added later join them.
+
+`pre_review_job` (intake to review queues) is started by the inbox sensor; `post_review_job`
+(agreement to publishing) by the review-completion sensor.
+"""
+
+from dagster import AssetSelection, define_asset_job
+
+from assets.partitions import batch_partitions
+
+PRE_REVIEW_GROUP = "pre_review"
+POST_REVIEW_GROUP = "post_review"
+
+pre_review_job = define_asset_job(
+    name="pre_review_job",
+    selection=AssetSelection.groups(PRE_REVIEW_GROUP),
+    partitions_def=batch_partitions,
+    description="Intake, generation, sandbox runs, signals and review queues for one batch.",
+)
+
+post_review_job = define_asset_job(
+    name="post_review_job",
+    selection=AssetSelection.groups(POST_REVIEW_GROUP),
+    partitions_def=batch_partitions,
+    description="Agreement, packaging and publishing for one reviewed batch.",
+)
+
+JOBS = [pre_review_job, post_review_job]

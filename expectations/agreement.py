@@ -1,0 +1,34 @@
+"""The agreement gate: preference kappa, dimension alpha and gold accuracy over their thresholds.
+
+The frame is `AgreementReport.gate_frame()`: one row per judged figure. Figures with too few items
+are not in it (they are reported in the asset's tables instead).
+"""
+
+import great_expectations as gx
+
+from factory.agreement.breakdown import ALPHA, KAPPA
+from factory.agreement.report import GOLD
+from factory.settings import FactoryConfig
+
+SUITE_NAME = "agreement"
+
+
+def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
+    settings = config.agreement
+    expectations = [
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column=KAPPA, min_value=settings.min_preference_kappa, max_value=1.0
+        ),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column=ALPHA, min_value=settings.min_dimension_alpha, max_value=1.0
+        ),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column=GOLD, min_value=settings.min_gold_accuracy, max_value=1.0
+        ),
+        # Names every figure under its threshold, so the failing cells show in the metadata.
+        gx.expectations.ExpectColumnValuesToBeNull(column="offending"),
+    ]
+    if settings.require_agreement_evidence:
+        # A reviewed batch with no judged figure at all has no evidence its labels are reliable.
+        expectations.append(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    return gx.ExpectationSuite(name=SUITE_NAME, expectations=expectations)

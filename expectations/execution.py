@@ -1,0 +1,77 @@
+"""The gate after execution: every candidate that should have run has a verdict, and the
+sandbox-error rate is under `sandbox.max_sandbox_error_rate`.
+
+The frame has one row per candidate that must have a verdict: every reference solution of a
+runnable prompt, and every other candidate of a gradable prompt. `verdict` is the candidate's
+first-attempt verdict (null when it never ran); `sandbox_error` is 1 when that verdict is a
+sandbox error (the factory's fault, retried at the next materialisation).
+"""
+
+import great_expectations as gx
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from factory.models import Candidate, ExecutionRun, Prompt
+from factory.sandbox import SUPPORTED_LANGUAGES
+from factory.settings import FactoryConfig
+from factory.vocab import CandidateSource, Verdict
+
+SUITE_NAME = "execution"
+COLUMNS = ["candidate_id", "prompt_external_id", "source", "verdict", "sandbox_error"]
+
+
+def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(
+        name=SUITE_NAME,
+        expectations=[
+            gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+            gx.expectations.ExpectColumnValuesToNotBeNull(column="verdict"),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="verdict", value_set=[v.value for v in Verdict]
+            ),
+            gx.expectations.ExpectColumnMeanToBeBetween(
+                column="sandbox_error",
+                min_value=0.0,
+                max_value=config.sandbox.max_sandbox_error_rate,
+            ),
+        ],
+    )
+
+
+def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
+    prompts = {
+        p.id: p
+        for p in session.exec(select(Prompt).where(Prompt.batch_id == batch_id))
+        if p.language in SUPPORTED_LANGUAGES
+    }
+    candidates = session.exec(
+        select(Candidate)
+        .where(Candidate.batch_id == batch_id)
+        .where(col(Candidate.prompt_id).in_(list(prompts) or [-1]))
+        .order_by(col(Candidate.id))
+    ).all()
+    first_verdict: dict[int, str] = {}
+    for candidate_id, verdict in session.exec(
+        select(ExecutionRun.candidate_id, ExecutionRun.verdict)
+        .where(ExecutionRun.batch_id == batch_id)
+        .where(ExecutionRun.attempt == 1)
+        .order_by(col(ExecutionRun.id))
+    ).all():
+        first_verdict[candidate_id] = verdict  # the latest first attempt wins
+    rows = []
+    for cand in candidates:
+        prompt = prompts[cand.prompt_id]
+        is_reference = cand.source == CandidateSource.REFERENCE
+        if not is_reference and not prompt.gradable:
+            continue  # candidates of prompts that cannot be graded need not run
+        verdict = first_verdict.get(cand.id)
+        rows.append(
+            {
+                "candidate_id": cand.id,
+                "prompt_external_id": prompt.external_id,
+                "source": cand.source,
+                "verdict": verdict,
+                "sandbox_error": int(verdict == Verdict.SANDBOX_ERROR),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS).astype({"sandbox_error": "float64"})

@@ -1,0 +1,63 @@
+"""The intake gate's suite: what a batch of accepted prompts must look like before generation.
+
+The frame has one row per accepted prompt of the batch, plus the batch's quarantine share
+repeated on every row (so a batch-level figure can be checked by a column expectation).
+"""
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+from sqlmodel import Session, select
+
+from factory.models import Batch, Prompt
+from factory.settings import FactoryConfig
+from factory.vocab import TaskType
+
+SUITE_NAME = "intake_prompts"
+FRAME_COLUMNS = (
+    "external_id",
+    "language",
+    "task_type",
+    "prompt",
+    "tests",
+    "reference_solution",
+    "quarantine_share",
+)
+
+
+def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(
+        name=SUITE_NAME,
+        expectations=[
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            gxe.ExpectColumnValuesToBeUnique(column="external_id"),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="prompt", min_value=1),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="tests", min_value=1),
+            gxe.ExpectColumnValueLengthsToBeBetween(column="reference_solution", min_value=1),
+            gxe.ExpectColumnValuesToBeInSet(column="language", value_set=config.intake.languages),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="task_type", value_set=[task_type.value for task_type in TaskType]
+            ),
+            gxe.ExpectColumnMaxToBeBetween(
+                column="quarantine_share", max_value=config.intake.max_quarantine_share
+            ),
+        ],
+    )
+
+
+def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
+    """One row per accepted prompt of `batch_id` (empty, with the columns, when there is none)."""
+    batch = session.get(Batch, batch_id)
+    share = batch.quarantined / batch.received if batch and batch.received else 0.0
+    rows = session.exec(
+        select(
+            Prompt.external_id,
+            Prompt.language,
+            Prompt.task_type,
+            Prompt.prompt,
+            Prompt.tests,
+            Prompt.reference_solution,
+        ).where(Prompt.batch_id == batch_id)
+    ).all()
+    frame = pd.DataFrame([(*row, share) for row in rows], columns=list(FRAME_COLUMNS))
+    return frame.astype({"quarantine_share": "float64"})

@@ -1,0 +1,77 @@
+"""The gate after queueing: every review task is a real pair that reviewers can be given.
+
+One row per review task of the batch: two distinct candidates in canonical order (A has the
+lower id), both of the task's own prompt and not the reference solution; a review count within
+1..review.overlap_reviews; a known answer on every gold task; and at least one task.
+"""
+
+import great_expectations as gx
+import pandas as pd
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from factory.models import Candidate, ReviewTask
+from factory.settings import FactoryConfig
+from factory.vocab import CandidateSource
+
+SUITE_NAME = "review"
+COLUMNS = [
+    "task_id",
+    "candidate_a_id",
+    "candidate_b_id",
+    "same_prompt",
+    "reference_in_pair",
+    "required_reviews",
+    "language",
+    "gold_answer_known",
+]
+
+
+def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
+    settings = config.review
+    return gx.ExpectationSuite(
+        name=SUITE_NAME,
+        expectations=[
+            gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+            gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="candidate_b_id", column_B="candidate_a_id"
+            ),
+            gx.expectations.ExpectColumnValuesToBeInSet(column="same_prompt", value_set=[True]),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="reference_in_pair", value_set=[False]
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="required_reviews", min_value=1, max_value=max(1, settings.overlap_reviews)
+            ),
+            gx.expectations.ExpectColumnValuesToNotBeNull(column="language"),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="gold_answer_known", value_set=[True]
+            ),
+        ],
+    )
+
+
+def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
+    a = aliased(Candidate, name="a")
+    b = aliased(Candidate, name="b")
+    rows = session.exec(
+        select(ReviewTask, a.prompt_id, a.source, b.prompt_id, b.source)
+        .join(a, a.id == ReviewTask.candidate_a_id)
+        .join(b, b.id == ReviewTask.candidate_b_id)
+        .where(ReviewTask.batch_id == batch_id)
+        .order_by(ReviewTask.id)
+    ).all()
+    records = [
+        {
+            "task_id": task.id,
+            "candidate_a_id": task.candidate_a_id,
+            "candidate_b_id": task.candidate_b_id,
+            "same_prompt": a_prompt == task.prompt_id == b_prompt,
+            "reference_in_pair": CandidateSource.REFERENCE in (a_source, b_source),
+            "required_reviews": task.required_reviews,
+            "language": task.language or None,
+            "gold_answer_known": (not task.is_gold) or task.gold_preference is not None,
+        }
+        for task, a_prompt, a_source, b_prompt, b_source in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=COLUMNS)

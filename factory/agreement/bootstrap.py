@@ -1,0 +1,34 @@
+"""Percentile bootstrap over items: resample the units a figure was computed from."""
+
+from collections.abc import Callable
+
+import numpy as np
+
+CONFIDENCE = 0.95
+
+
+def bootstrap_ci(
+    n_items: int,
+    statistic: Callable[[np.ndarray], float | None],
+    *,
+    samples: int,
+    seed: int,
+) -> tuple[float | None, float | None]:
+    """95% percentile interval of `statistic(indices)` over `samples` resamples of the items.
+
+    Resamples on which the statistic is undefined (e.g. every item got the same label) are
+    skipped; with fewer than half of them defined the interval is reported as unknown.
+    """
+    if n_items < 2 or samples <= 0:
+        return None, None
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(samples):
+        value = statistic(rng.integers(0, n_items, size=n_items))
+        if value is not None:
+            values.append(value)
+    if len(values) < samples / 2:
+        return None, None
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)

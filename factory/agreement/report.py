@@ -1,0 +1,141 @@
+"""One batch's agreement report: the cells, gold accuracy, flagged reviewers, and the verdict."""
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+from sqlmodel import Session
+
+from factory.agreement.breakdown import ALPHA, KAPPA, Cell, agreement_cells
+from factory.agreement.data import ReviewData, load_review_data
+from factory.agreement.gold import GoldRecord, gold_accuracy
+from factory.settings import AgreementSettings
+
+GOLD = "gold_accuracy"
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementReport:
+    cells: list[Cell]
+    gold: list[GoldRecord]
+
+    @property
+    def flagged_reviewers(self) -> list[int]:
+        return [record.reviewer_id for record in self.gold if record.flagged]
+
+    @property
+    def failing_cells(self) -> list[Cell]:
+        return [cell for cell in self.cells if not cell.passed]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing_cells and not self.flagged_reviewers
+
+    def gate_frame(self) -> pd.DataFrame:
+        """One row per judged figure (cells and reviewers), for the blocking gate.
+
+        Each metric has its own column (empty on other rows) so each gets its own expectation
+        and threshold; `offending` names every figure under its threshold, so the check's
+        metadata lists the failing cells. Figures with too few items are not rows here.
+        """
+        rows = []
+        for cell in self.cells:
+            if cell.gated:
+                rows.append(
+                    _gate_row(
+                        cell.name,
+                        cell.metric,
+                        cell.n_items,
+                        cell.judged_value,
+                        cell.threshold,
+                        cell.judged_on,
+                    )
+                )
+        for record in self.gold:
+            if record.gated:
+                rows.append(
+                    _gate_row(
+                        f"{GOLD}[reviewer {record.reviewer_id}]",
+                        GOLD,
+                        record.n_gold,
+                        record.accuracy,
+                        record.threshold,
+                        "value",
+                    )
+                )
+        return pd.DataFrame(rows, columns=GATE_COLUMNS)
+
+    def to_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "cells": [
+                asdict(cell) | {"name": cell.name, "gated": cell.gated, "passed": cell.passed}
+                for cell in self.cells
+            ],
+            "gold": [
+                asdict(record) | {"accuracy": record.accuracy, "flagged": record.flagged}
+                for record in self.gold
+            ],
+            "flagged_reviewers": self.flagged_reviewers,
+            "failing_cells": [cell.name for cell in self.failing_cells],
+        }
+
+    def cells_markdown(self) -> str:
+        header = (
+            "| metric | language | task type | dimension | n | value | 95% CI | gated | ok |\n"
+            "|---|---|---|---|---:|---:|---|---|---|\n"
+        )
+        lines = [
+            f"| {c.metric} | {c.language} | {c.task_type} | {c.dimension} | {c.n_items} "
+            f"| {_fmt(c.value)} | {_ci(c.ci_low, c.ci_high)} | {'yes' if c.gated else 'no'} "
+            f"| {'yes' if c.passed else '**NO**'} |"
+            for c in self.cells
+        ]
+        return header + "\n".join(lines) if lines else "No reviewed items yet."
+
+    def gold_markdown(self) -> str:
+        header = (
+            "| reviewer | gold answered | correct | accuracy | flagged |\n"
+            "|---:|---:|---:|---:|---|\n"
+        )
+        lines = [
+            f"| {g.reviewer_id} | {g.n_gold} | {g.n_correct} | {g.accuracy:.2f} "
+            f"| {'**yes**' if g.flagged else 'no'} |"
+            for g in self.gold
+        ]
+        return header + "\n".join(lines) if lines else "No gold answers yet."
+
+
+GATE_COLUMNS = ["cell", "n_items", KAPPA, ALPHA, GOLD, "offending"]
+
+
+def _gate_row(
+    name: str, metric: str, n_items: int, value: float | None, threshold: float, judged_on: str
+) -> dict:
+    row: dict = {"cell": name, "n_items": n_items, KAPPA: None, ALPHA: None, GOLD: None}
+    row[metric] = value
+    below = value is None or value < threshold
+    shown = "n/a" if value is None else f"{value:.3f}"
+    basis = " (upper 95% bound)" if judged_on == "ci_high" else ""
+    row["offending"] = f"{name} = {shown}{basis} < {threshold} with n={n_items}" if below else None
+    return row
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    return "n/a" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
+
+
+def build_report(data: ReviewData, settings: AgreementSettings) -> AgreementReport:
+    return AgreementReport(
+        cells=agreement_cells(data, settings), gold=gold_accuracy(data.ratings, settings)
+    )
+
+
+def agreement_report(
+    session: Session, batch_ids: list[str], settings: AgreementSettings
+) -> AgreementReport:
+    """Recomputed from the database every time: deterministic for a given seed, never stale."""
+    return build_report(load_review_data(session, batch_ids), settings)

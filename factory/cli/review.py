@@ -1,0 +1,129 @@
+"""`factory review`: create reviewer accounts, start the reviewer web app, simulate reviews.
+
+factory review add-reviewer alice --role senior --languages python,go   (asks for a password)
+factory review serve --port 8000
+factory review simulate <batch id> --reviewers 3
+"""
+
+import argparse
+import getpass
+import os
+import sys
+
+from sqlmodel import Session, select
+
+from factory.db import default_database_url, engine_for, migrate
+from factory.models import Reviewer
+from factory.settings import load_config
+from factory.vocab import Language, Role
+
+PASSWORD_ENV = "FACTORY_REVIEWER_PASSWORD"  # noqa: S105  (a variable name)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="review_command", required=True)
+    add = sub.add_parser("add-reviewer", help="create or update a reviewer account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.REVIEWER.value)
+    add.add_argument("--languages", default="python", help="comma-separated, e.g. python,go")
+    add.add_argument("--display-name", default="")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the password from stdin (else ${PASSWORD_ENV}, else a prompt)",
+    )
+    serve = sub.add_parser("serve", help="start the reviewer web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--secure-cookies", action="store_true", help="when served over HTTPS")
+    simulate = sub.add_parser("simulate", help="complete a batch's tasks with simulated reviewers")
+    simulate.add_argument("batch_id")
+    simulate.add_argument("--reviewers", type=int, default=3)
+    simulate.add_argument("--seed", type=int, default=0)
+
+
+def _languages(raw: str) -> list[str]:
+    values = [v.strip().lower() for v in raw.split(",") if v.strip()]
+    valid = {lang.value for lang in Language}
+    unknown = [v for v in values if v not in valid]
+    if unknown:
+        raise SystemExit(f"unknown languages {unknown}; choose from {sorted(valid)}")
+    return values
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    first = getpass.getpass(f"password for {args.username}: ")
+    if first != getpass.getpass("again: "):
+        raise SystemExit("the passwords differ")
+    return first
+
+
+def add_reviewer(args: argparse.Namespace) -> int:
+    from factory.webapp.auth import hash_password
+
+    try:
+        password_hash = hash_password(_password(args))
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+    engine = engine_for(default_database_url())
+    migrate(engine)
+    with Session(engine) as session:
+        reviewer = session.exec(select(Reviewer).where(Reviewer.username == args.username)).first()
+        verb = "updated"
+        if reviewer is None:
+            reviewer = Reviewer(username=args.username)
+            verb = "created"
+        if reviewer.simulated:
+            raise SystemExit(f"{args.username!r} is a simulated reviewer; pick another name")
+        reviewer.role = args.role
+        reviewer.languages = _languages(args.languages)
+        reviewer.display_name = args.display_name or reviewer.display_name
+        reviewer.password_hash = password_hash
+        reviewer.active = True
+        session.add(reviewer)
+        session.commit()
+    print(f"{verb} {args.role} {args.username} ({', '.join(reviewer.languages)})")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    migrate(engine_for(default_database_url()))
+    if args.secure_cookies:
+        os.environ["FACTORY_WEBAPP_SECURE_COOKIES"] = "1"
+    print(f"reviewer app on http://{args.host}:{args.port}")
+    uvicorn.run(
+        "factory.webapp.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
+    return 0
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from factory.review.simulate import simulate_reviews
+
+    engine = engine_for(default_database_url())
+    migrate(engine)
+    counts = simulate_reviews(
+        engine,
+        args.batch_id,
+        reviewers=args.reviewers,
+        seed=args.seed,
+        settings=load_config().review,
+    )
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    commands = {"add-reviewer": add_reviewer, "serve": serve, "simulate": simulate}
+    return commands[args.review_command](args)

@@ -1,0 +1,528 @@
+"""Run one batch's candidates in the sandbox: references first, the gradable and stable cuts.
+
+1. Every prompt gets a reference Candidate (source and model "reference", code = the prompt's
+   reference solution).
+2. References run twice. A prompt whose reference does not pass is quarantined as
+   `not_gradable`; a reference whose two verdicts differ makes the prompt `flaky` (stable=False,
+   kept out of releases). A reference that only met sandbox errors leaves the prompt undecided.
+3. The other candidates of gradable prompts run once; a seeded sample
+   (`stability_sample_rate`) runs twice, and a verdict that changes makes the prompt flaky.
+
+A run is reused, never repeated, when a run with a verdict exists for the same candidate and
+attempt, or (first attempts) for the same cache key in any batch. Sandbox errors are not reused:
+they are replaced by the next run. Results are written in chunks, so an interrupted run keeps
+what it finished.
+"""
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, delete, select
+
+from factory.db import session_scope
+from factory.execution.cache_key import execution_cache_key
+from factory.execution.sampling import in_stability_sample
+from factory.models import Batch, Candidate, ExecutionRun, Prompt, QuarantinedRecord, TestResult
+from factory.sandbox import SUPPORTED_LANGUAGES, ExecutionJob, ExecutionOutcome, Sandbox
+from factory.settings import SandboxSettings
+from factory.vocab import CandidateSource, PromptStatus, Verdict
+
+log = logging.getLogger(__name__)
+
+STAGE = "execution"
+REFERENCE_MODEL = "reference"
+NOT_GRADABLE = "not_gradable"
+UNSUPPORTED_LANGUAGE = "unsupported_language"
+CHUNK = 64
+
+
+@dataclass
+class ExecutionReport:
+    batch_id: str
+    received: int = 0
+    accepted: int = 0
+    gradable: int = 0
+    stable: int = 0
+    not_gradable: int = 0
+    flaky: int = 0
+    undecided: int = 0
+    candidates: int = 0
+    executed: int = 0
+    reused: int = 0
+    sandbox_errors: int = 0
+    backend: str = ""
+    image: str = ""
+    verdicts: Counter[str] = field(default_factory=Counter)
+    reference_verdicts: Counter[str] = field(default_factory=Counter)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "funnel_received": self.received,
+            "funnel_accepted": self.accepted,
+            "funnel_gradable": self.gradable,
+            "funnel_stable": self.stable,
+            "not_gradable": self.not_gradable,
+            "flaky": self.flaky,
+            "undecided": self.undecided,
+            "candidates": self.candidates,
+            "executed": self.executed,
+            "reused": self.reused,
+            "sandbox_errors": self.sandbox_errors,
+            "backend": self.backend or "none (everything reused)",
+            "image": self.image,
+            "verdicts": dict(sorted(self.verdicts.items())),
+            "reference_verdicts": dict(sorted(self.reference_verdicts.items())),
+        }
+
+
+@dataclass(frozen=True)
+class _Pending:
+    candidate_id: int
+    prompt_id: int
+    attempt: int
+    job: ExecutionJob
+    cache_key: str
+
+
+class _LazySandbox:
+    """Opens the sandbox only when something really has to run (a cached rerun needs none)."""
+
+    def __init__(self, opener: Callable[[], Sandbox]) -> None:
+        self._opener = opener
+        self.sandbox: Sandbox | None = None
+
+    def get(self) -> Sandbox:
+        if self.sandbox is None:
+            self.sandbox = self._opener()
+        return self.sandbox
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+
+def run_execution(
+    *,
+    engine: Engine,
+    batch_id: str,
+    settings: SandboxSettings,
+    open_sandbox: Callable[[], Sandbox],
+    image: str,
+) -> ExecutionReport:
+    """Execute batch `batch_id`; `image` is the sandbox image tag that goes into cache keys."""
+    report = ExecutionReport(batch_id=batch_id, image=image)
+    lazy = _LazySandbox(open_sandbox)
+    try:
+        with session_scope(engine) as session:
+            prompts = _prompts(session, batch_id)
+            _refuse_unsupported(session, prompts)
+            references = _ensure_references(session, prompts)
+        runnable = {p.id: p for p in prompts if p.language in SUPPORTED_LANGUAGES}
+        ref_work = [
+            (cand, runnable[cand.prompt_id], attempt)
+            for cand in references
+            if cand.prompt_id in runnable
+            for attempt in (1, 2)
+        ]
+        _execute(engine, batch_id, ref_work, settings, lazy, image, report)
+        with session_scope(engine) as session:
+            gradable_ids = _decide_gradable(session, batch_id, list(runnable))
+        with session_scope(engine) as session:
+            others = session.exec(
+                select(Candidate)
+                .where(Candidate.batch_id == batch_id)
+                .where(col(Candidate.prompt_id).in_(gradable_ids or [-1]))
+                .where(Candidate.source != CandidateSource.REFERENCE)
+                .order_by(col(Candidate.id))
+            ).all()
+        rate = settings.stability_sample_rate
+        work = [
+            (cand, runnable[cand.prompt_id], attempt)
+            for cand in others
+            for attempt in (
+                (1, 2) if in_stability_sample(cand.id, cand.code_sha256, rate) else (1,)
+            )
+        ]
+        _execute(engine, batch_id, work, settings, lazy, image, report)
+        with session_scope(engine) as session:
+            _mark_unstable_candidates(session, batch_id)
+            _fill_funnel(session, batch_id, report)
+    finally:
+        if lazy.sandbox is not None:
+            report.backend = lazy.sandbox.backend
+        lazy.close()
+    return report
+
+
+def _prompts(session: Session, batch_id: str) -> list[Prompt]:
+    return list(
+        session.exec(
+            select(Prompt).where(Prompt.batch_id == batch_id).order_by(col(Prompt.line_no))
+        ).all()
+    )
+
+
+def _quarantine(session: Session, prompt: Prompt, code: str, reason: str) -> None:
+    """One quarantine row per prompt and reason, however often the stage reruns."""
+    exists = session.exec(
+        select(QuarantinedRecord.id)
+        .where(QuarantinedRecord.prompt_id == prompt.id)
+        .where(QuarantinedRecord.stage == STAGE)
+        .where(QuarantinedRecord.reason_code == code)
+    ).first()
+    if exists is None:
+        session.add(
+            QuarantinedRecord(
+                batch_id=prompt.batch_id,
+                stage=STAGE,
+                line_no=prompt.line_no,
+                external_id=prompt.external_id,
+                prompt_id=prompt.id,
+                reason_code=code,
+                reason=reason,
+                raw_text=prompt.reference_solution,
+            )
+        )
+
+
+def _refuse_unsupported(session: Session, prompts: list[Prompt]) -> None:
+    for prompt in prompts:
+        if prompt.language not in SUPPORTED_LANGUAGES:
+            prompt.status, prompt.gradable = PromptStatus.NOT_GRADABLE, False
+            session.add(prompt)
+            _quarantine(
+                session,
+                prompt,
+                UNSUPPORTED_LANGUAGE,
+                f"prompt {prompt.external_id!r}: the sandbox runs {', '.join(SUPPORTED_LANGUAGES)}"
+                f" only, not {prompt.language!r}; remove it from the batch or add a harness",
+            )
+
+
+def _ensure_references(session: Session, prompts: list[Prompt]) -> list[Candidate]:
+    existing = {
+        cand.prompt_id: cand
+        for cand in session.exec(
+            select(Candidate)
+            .where(col(Candidate.prompt_id).in_([p.id for p in prompts] or [-1]))
+            .where(Candidate.source == CandidateSource.REFERENCE)
+        ).all()
+    }
+    references = []
+    for prompt in prompts:
+        code = prompt.reference_solution
+        cand = existing.get(prompt.id)
+        if cand is None:
+            cand = Candidate(
+                prompt_id=prompt.id,
+                batch_id=prompt.batch_id,
+                source=CandidateSource.REFERENCE,
+                model=REFERENCE_MODEL,
+                sample_index=0,
+                code=code,
+                code_sha256=hashlib.sha256(code.encode()).hexdigest(),
+                extraction="reference",  # not extracted from a reply: taken as is
+                provenance="the prompt's reference solution",
+            )
+            session.add(cand)
+        elif cand.code != code:  # the prompt's reference was corrected: follow it
+            cand.code, cand.code_sha256 = code, hashlib.sha256(code.encode()).hexdigest()
+            session.add(cand)
+        references.append(cand)
+    session.flush()
+    return references
+
+
+def _job(prompt: Prompt, code: str, settings: SandboxSettings) -> ExecutionJob:
+    return ExecutionJob(
+        code=code,
+        tests=prompt.tests,
+        entry_point=prompt.entry_point,
+        test_style="check" if prompt.test_style == "check" else "pytest",
+        timeout_s=settings.timeout_s,
+        memory_mb=settings.memory_mb,
+        language=prompt.language,
+    )
+
+
+def _execute(
+    engine: Engine,
+    batch_id: str,
+    work: Iterable[tuple[Candidate, Prompt, int]],
+    settings: SandboxSettings,
+    lazy: _LazySandbox,
+    image: str,
+    report: ExecutionReport,
+) -> None:
+    pending: list[_Pending] = []
+    pending_keys: set[str] = set()
+    duplicates: list[tuple[Candidate, str]] = []  # same key as a pending first attempt
+    with session_scope(engine) as session:
+        for cand, prompt, attempt in work:
+            problem = ""
+            try:
+                job = _job(prompt, cand.code, settings)
+            except ValueError as exc:
+                # e.g. a HumanEval-style prompt without an entry point: the prompt's fault.
+                job, problem = None, f"prompt {prompt.external_id!r} cannot run: {exc}"
+                log.warning(problem)
+            key = execution_cache_key(job, image=image) if job else "invalid-" + "0" * 56
+            if _have_verdict(session, cand.id, attempt):
+                report.reused += 1
+                continue
+            if job is None:
+                _save(session, cand, batch_id, attempt, key, _invalid_outcome(problem, image))
+                continue
+            if attempt == 1 and _copy_cached(session, cand, batch_id, key):
+                report.reused += 1
+                continue
+            if attempt == 1 and key in pending_keys:
+                duplicates.append((cand, key))
+                continue
+            if attempt == 1:
+                pending_keys.add(key)
+            pending.append(_Pending(cand.id, cand.prompt_id, attempt, job, key))
+    if pending:
+        _run_pending(engine, batch_id, pending, lazy, report)
+    with session_scope(engine) as session:
+        for cand, key in duplicates:
+            if _copy_cached(session, cand, batch_id, key):
+                report.reused += 1
+            else:  # its twin met a sandbox error: it runs at the next materialisation
+                _save(session, cand, batch_id, 1, key, _unrun_outcome(image))
+
+
+def _unrun_outcome(image: str) -> ExecutionOutcome:
+    return ExecutionOutcome(
+        verdict=Verdict.SANDBOX_ERROR,
+        error_type="NotRun",
+        stderr="an identical job met a sandbox error; it runs again at the next materialisation",
+        image=image,
+    )
+
+
+def _run_pending(
+    engine: Engine,
+    batch_id: str,
+    pending: list[_Pending],
+    lazy: _LazySandbox,
+    report: ExecutionReport,
+) -> None:
+    sandbox = lazy.get()
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        outcomes = sandbox.run_many([p.job for p in chunk])
+        with session_scope(engine) as session:
+            for item, outcome in zip(chunk, outcomes, strict=True):
+                cand = session.get(Candidate, item.candidate_id)
+                assert cand is not None
+                _save(session, cand, batch_id, item.attempt, item.cache_key, outcome)
+                report.executed += 1
+
+
+def _invalid_outcome(reason: str, image: str) -> ExecutionOutcome:
+    return ExecutionOutcome(
+        verdict=Verdict.ERROR, error_type="TestCodeError", stderr=reason, image=image
+    )
+
+
+def _have_verdict(session: Session, candidate_id: int, attempt: int) -> bool:
+    return (
+        session.exec(
+            select(ExecutionRun.id)
+            .where(ExecutionRun.candidate_id == candidate_id)
+            .where(ExecutionRun.attempt == attempt)
+            .where(ExecutionRun.verdict != Verdict.SANDBOX_ERROR)
+        ).first()
+        is not None
+    )
+
+
+def _copy_cached(session: Session, cand: Candidate, batch_id: str, key: str) -> bool:
+    """Reuse a first-attempt verdict for the same key (another candidate or batch)."""
+    cached = session.exec(
+        select(ExecutionRun)
+        .where(ExecutionRun.cache_key == key)
+        .where(ExecutionRun.attempt == 1)
+        .where(ExecutionRun.verdict != Verdict.SANDBOX_ERROR)
+        .order_by(col(ExecutionRun.id))
+    ).first()
+    if cached is None:
+        return False
+    tests = session.exec(
+        select(TestResult)
+        .where(TestResult.execution_run_id == cached.id)
+        .order_by(col(TestResult.id))
+    ).all()
+    _drop_sandbox_errors(session, cand.id, 1)
+    run = ExecutionRun(
+        **cached.model_dump(exclude={"id", "candidate_id", "prompt_id", "batch_id", "created_at"}),
+        candidate_id=cand.id,
+        prompt_id=cand.prompt_id,
+        batch_id=batch_id,
+    )
+    session.add(run)
+    session.flush()
+    for test in tests:
+        session.add(
+            TestResult(
+                **test.model_dump(exclude={"id", "execution_run_id"}), execution_run_id=run.id
+            )
+        )
+    return True
+
+
+def _drop_sandbox_errors(session: Session, candidate_id: int, attempt: int) -> None:
+    stale = session.exec(
+        select(ExecutionRun.id)
+        .where(ExecutionRun.candidate_id == candidate_id)
+        .where(ExecutionRun.attempt == attempt)
+        .where(ExecutionRun.verdict == Verdict.SANDBOX_ERROR)
+    ).all()
+    if stale:
+        session.exec(delete(TestResult).where(col(TestResult.execution_run_id).in_(stale)))
+        session.exec(delete(ExecutionRun).where(col(ExecutionRun.id).in_(stale)))
+
+
+def _save(
+    session: Session,
+    cand: Candidate,
+    batch_id: str,
+    attempt: int,
+    key: str,
+    outcome: ExecutionOutcome,
+) -> None:
+    _drop_sandbox_errors(session, cand.id, attempt)
+    run = ExecutionRun(
+        candidate_id=cand.id,
+        prompt_id=cand.prompt_id,
+        batch_id=batch_id,
+        cache_key=key,
+        attempt=attempt,
+        backend=outcome.backend,
+        image=outcome.image,
+        verdict=outcome.verdict,
+        error_type=outcome.error_type,
+        tests_total=outcome.tests_total,
+        tests_passed=outcome.tests_passed,
+        wall_time_s=outcome.wall_time_s,
+        peak_memory_kb=outcome.peak_memory_kb,
+        stdout=outcome.stdout,
+        stderr=outcome.stderr,
+    )
+    session.add(run)
+    session.flush()
+    for test in outcome.tests:
+        session.add(
+            TestResult(
+                execution_run_id=run.id,
+                name=test.name[:300],
+                outcome=test.outcome,
+                message=test.message,
+                duration_s=test.duration_s,
+            )
+        )
+
+
+def _verdicts_by_candidate(session: Session, batch_id: str) -> dict[int, dict[int, str]]:
+    """candidate id -> attempt -> verdict, over the batch's latest run of each attempt."""
+    rows = session.exec(
+        select(ExecutionRun.candidate_id, ExecutionRun.attempt, ExecutionRun.verdict)
+        .where(ExecutionRun.batch_id == batch_id)
+        .order_by(col(ExecutionRun.id))
+    ).all()
+    result: dict[int, dict[int, str]] = {}
+    for candidate_id, attempt, verdict in rows:
+        result.setdefault(candidate_id, {})[attempt] = verdict
+    return result
+
+
+def _decide_gradable(session: Session, batch_id: str, prompt_ids: list[int]) -> list[int]:
+    """Set gradable/stable/status from the reference runs; the ids of gradable prompts."""
+    verdicts = _verdicts_by_candidate(session, batch_id)
+    references = session.exec(
+        select(Candidate)
+        .where(col(Candidate.prompt_id).in_(prompt_ids or [-1]))
+        .where(Candidate.source == CandidateSource.REFERENCE)
+    ).all()
+    gradable = []
+    for ref in references:
+        prompt = session.get(Prompt, ref.prompt_id)
+        assert prompt is not None
+        first, second = (verdicts.get(ref.id, {}).get(a) for a in (1, 2))
+        if Verdict.SANDBOX_ERROR in (first, second) or first is None or second is None:
+            prompt.gradable = prompt.stable = None  # undecided: the factory's fault
+        elif first != Verdict.PASSED and second != Verdict.PASSED:
+            prompt.status, prompt.gradable, prompt.stable = PromptStatus.NOT_GRADABLE, False, None
+            _quarantine(
+                session,
+                prompt,
+                NOT_GRADABLE,
+                f"prompt {prompt.external_id!r}: its reference solution does not pass its own "
+                f"tests (verdict {first}); fix the reference or the tests and resubmit",
+            )
+        elif first != second:
+            prompt.status, prompt.gradable, prompt.stable = PromptStatus.FLAKY, True, False
+            gradable.append(prompt.id)
+        else:
+            prompt.status, prompt.gradable, prompt.stable = PromptStatus.ACCEPTED, True, True
+            gradable.append(prompt.id)
+        session.add(prompt)
+    return gradable
+
+
+def _mark_unstable_candidates(session: Session, batch_id: str) -> None:
+    """A sampled candidate whose two verdicts differ makes its prompt flaky."""
+    verdicts = _verdicts_by_candidate(session, batch_id)
+    changed = [
+        cid
+        for cid, runs in verdicts.items()
+        if 1 in runs
+        and 2 in runs
+        and Verdict.SANDBOX_ERROR not in (runs[1], runs[2])
+        and runs[1] != runs[2]
+    ]
+    if not changed:
+        return
+    prompt_ids = set(
+        session.exec(select(Candidate.prompt_id).where(col(Candidate.id).in_(changed))).all()
+    )
+    for prompt_id in prompt_ids:
+        prompt = session.get(Prompt, prompt_id)
+        if prompt is not None and prompt.gradable:
+            prompt.status, prompt.stable = PromptStatus.FLAKY, False
+            session.add(prompt)
+
+
+def _fill_funnel(session: Session, batch_id: str, report: ExecutionReport) -> None:
+    batch = session.get(Batch, batch_id)
+    prompts = _prompts(session, batch_id)
+    report.received = batch.received if batch is not None else len(prompts)
+    report.accepted = len(prompts)
+    report.gradable = sum(1 for p in prompts if p.gradable)
+    report.stable = sum(1 for p in prompts if p.gradable and p.stable)
+    report.not_gradable = sum(1 for p in prompts if p.gradable is False)
+    report.flaky = sum(1 for p in prompts if p.status == PromptStatus.FLAKY)
+    report.undecided = sum(1 for p in prompts if p.gradable is None)
+    sources = dict(
+        session.exec(
+            select(Candidate.id, Candidate.source).where(Candidate.batch_id == batch_id)
+        ).all()
+    )
+    report.candidates = sum(1 for s in sources.values() if s != CandidateSource.REFERENCE)
+    for candidate_id, runs in _verdicts_by_candidate(session, batch_id).items():
+        verdict = runs.get(1)
+        if verdict is None:
+            continue
+        target = (
+            report.reference_verdicts
+            if sources.get(candidate_id) == CandidateSource.REFERENCE
+            else report.verdicts
+        )
+        target[verdict] += 1
+        report.sandbox_errors += sum(1 for v in runs.values() if v == Verdict.SANDBOX_ERROR)

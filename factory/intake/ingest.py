@@ -1,0 +1,294 @@
+"""Ingest one batch file: every line ends up accepted, quarantined or recorded as a duplicate.
+
+All rows of a batch are written in one transaction, so a batch is never half-written. The batch
+is identified by the sha256 of the file's bytes: ingesting the same content again writes nothing
+and returns the report of the first ingestion.
+"""
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from factory.db import session_scope
+from factory.errors import FactoryUserError, RecordError
+from factory.intake.batch_id import batch_id_for
+from factory.intake.decontam import check_benchmarks, find_contamination
+from factory.intake.dedup import DuplicateIndex, exact_key, signature, stored_signature
+from factory.intake.formats import UnreadableFileError, parse_line, read_lines
+from factory.intake.records import IntakeRecord, RawLine
+from factory.intake.scrub import scrub_python_comments, scrub_text
+from factory.intake.validate import validate
+from factory.models import (
+    Batch,
+    ContaminationFlag,
+    DuplicateRecord,
+    Prompt,
+    QuarantinedRecord,
+    ScrubEvent,
+)
+from factory.settings import FactoryConfig
+from factory.vocab import Language
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line_no: int | None
+    external_id: str | None
+    reason_code: str
+    reason: str
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    """What happened to a batch; received == accepted + quarantined + duplicates."""
+
+    batch_id: str
+    source_path: str
+    content_sha256: str
+    format: str
+    received: int
+    accepted: int
+    quarantined: int
+    duplicates: int
+    contaminated: int
+    scrubbed_prompts: int
+    scrub_events: int
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    duplicates_by_kind: dict[str, int] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    already_ingested: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest_batch(
+    session_or_engine: Session | Engine,
+    path: str | Path,
+    config: FactoryConfig,
+    *,
+    batch_id: str | None = None,
+) -> IntakeReport:
+    """Ingest the batch file at `path`; with a Session, the caller commits."""
+    path = Path(path)
+    if not path.is_file():
+        raise FactoryUserError(f"batch file {path} does not exist or is not a file")
+    check_benchmarks(config.intake)
+    sha = file_sha256(path)
+    with _session(session_or_engine) as session:
+        existing = session.exec(select(Batch).where(Batch.content_sha256 == sha)).first()
+        if existing is not None:
+            report = build_report(session, existing)
+            report.already_ingested = True
+            return report
+        batch = Batch(
+            id=batch_id or batch_id_for(path.name, sha),
+            source_path=str(path.resolve()),
+            content_sha256=sha,
+            format="unknown",
+            config=config.intake.model_dump(mode="json"),
+        )
+        session.add(batch)
+        session.flush()
+        _BatchIngestion(session, batch, config).run(path)
+        session.flush()
+        return build_report(session, batch)
+
+
+@contextmanager
+def _session(session_or_engine: Session | Engine) -> Iterator[Session]:
+    if isinstance(session_or_engine, Session):
+        yield session_or_engine
+    else:
+        with session_scope(session_or_engine) as session:
+            yield session
+
+
+class _BatchIngestion:
+    """The state of one batch while its lines are processed in file order."""
+
+    def __init__(self, session: Session, batch: Batch, config: FactoryConfig) -> None:
+        self.session = session
+        self.batch = batch
+        self.settings = config.intake
+        self.seen_ids: dict[str, int] = {}  # external id -> line it was first seen on
+        self.formats: Counter[str] = Counter()
+        self.index = DuplicateIndex(self.settings)
+        earlier = session.exec(
+            select(Prompt.id, Prompt.normalized_sha256, Prompt.minhash).where(
+                Prompt.batch_id != batch.id
+            )
+        ).all()
+        self.index.add_stored((int(pid), sha, list(values)) for pid, sha, values in earlier)
+
+    def run(self, path: Path) -> None:
+        try:
+            for raw in read_lines(path, max_line_bytes=self.settings.max_line_bytes):
+                self.batch.received += 1
+                self._one_line(raw)
+        except UnreadableFileError as exc:
+            self.batch.received += 1
+            self._quarantine(
+                RawLine(exc.line_no, b""), RecordError("unreadable_file", str(exc)), None
+            )
+        self.batch.format = "+".join(sorted(self.formats)) if self.formats else "unknown"
+        self.session.add(self.batch)
+
+    def _one_line(self, raw: RawLine) -> None:
+        record: IntakeRecord | None = None
+        try:
+            record = parse_line(raw, max_line_bytes=self.settings.max_line_bytes)
+            self.formats[record.format] += 1
+            validate(record, self.settings)
+            first_line = self.seen_ids.get(record.external_id)
+            if first_line is not None:
+                raise RecordError(
+                    "duplicate_id",
+                    f"id {record.external_id!r} was already used on line {first_line} of this "
+                    "batch; ids must be unique within a batch",
+                    record_id=record.external_id,
+                )
+        except RecordError as error:
+            self._quarantine(raw, error, record)
+            return
+        self.seen_ids[record.external_id] = raw.line_no
+        self._accept_or_dedup(raw, record)
+
+    def _quarantine(self, raw: RawLine, error: RecordError, record: IntakeRecord | None) -> None:
+        self.batch.quarantined += 1
+        external_id = error.record_id or (record.external_id if record else None)
+        self.session.add(
+            QuarantinedRecord(
+                batch_id=self.batch.id,
+                stage="intake",
+                line_no=raw.line_no,
+                external_id=external_id[:300] if external_id else None,
+                reason_code=error.code,
+                reason=f"line {raw.line_no}: {error.reason}",
+                raw_text=raw.text().replace("\x00", "\ufffd"),
+            )
+        )
+
+    def _accept_or_dedup(self, raw: RawLine, record: IntakeRecord) -> None:
+        prompt_text, removals = scrub_text(record.prompt, "prompt")
+        tests = record.tests
+        if record.language == Language.PYTHON:
+            tests, test_removals = scrub_python_comments(tests, "tests")
+            removals += test_removals
+        sha = exact_key(record.language, prompt_text)
+        minhash = signature(prompt_text, self.settings)
+        match = self.index.find(sha, minhash)
+        if match is not None:
+            self.batch.duplicates += 1
+            self.session.add(
+                DuplicateRecord(
+                    batch_id=self.batch.id,
+                    line_no=raw.line_no,
+                    external_id=record.external_id,
+                    kind=match.kind,
+                    similarity=match.similarity,
+                    duplicate_of_prompt_id=match.prompt_id,
+                    raw_text=raw.text(),
+                )
+            )
+            return
+        contamination = find_contamination(prompt_text, self.settings)
+        prompt = Prompt(
+            batch_id=self.batch.id,
+            external_id=record.external_id,
+            line_no=raw.line_no,
+            language=record.language,
+            task_type=record.task_type,
+            prompt=prompt_text,
+            tests=tests,
+            entry_point=record.entry_point,
+            test_style=record.test_style,
+            reference_solution=record.reference_solution,
+            scaled_input=record.scaled_input,
+            licence=record.licence[:200],
+            source=record.source[:500],
+            metadata_=record.metadata,
+            normalized_sha256=sha,
+            minhash=stored_signature(minhash),
+            contaminated=bool(contamination),
+        )
+        self.session.add(prompt)
+        self.session.flush()  # the id links scrub events, flags and later duplicates to it
+        assert prompt.id is not None
+        self.batch.accepted += 1
+        self.batch.contaminated += bool(contamination)
+        self.index.add(prompt.id, sha, minhash)
+        for removal in removals:
+            self.session.add(
+                ScrubEvent(
+                    prompt_id=prompt.id,
+                    field_name=removal.field_name,
+                    kind=removal.kind,
+                    matched=removal.matched,
+                    replacement=removal.replacement,
+                )
+            )
+        for hit in contamination:
+            self.session.add(
+                ContaminationFlag(
+                    prompt_id=prompt.id,
+                    benchmark=hit.benchmark,
+                    benchmark_item_id=hit.item_id,
+                    ngram_size=hit.ngram_size,
+                    overlap=hit.overlap,
+                )
+            )
+
+
+def build_report(session: Session, batch: Batch) -> IntakeReport:
+    """The report of an ingested batch, read back from what was stored."""
+    rejections = [
+        Rejection(row.line_no, row.external_id, row.reason_code, row.reason)
+        for row in session.exec(
+            select(QuarantinedRecord)
+            .where(QuarantinedRecord.batch_id == batch.id, QuarantinedRecord.stage == "intake")
+            .order_by(col(QuarantinedRecord.line_no), col(QuarantinedRecord.id))
+        )
+    ]
+    duplicate_kinds = session.exec(
+        select(DuplicateRecord.kind, func.count())
+        .where(DuplicateRecord.batch_id == batch.id)
+        .group_by(DuplicateRecord.kind)
+    ).all()
+    scrub_rows = session.exec(
+        select(func.count(), func.count(func.distinct(ScrubEvent.prompt_id)))
+        .select_from(ScrubEvent)
+        .join(Prompt, col(Prompt.id) == ScrubEvent.prompt_id)
+        .where(Prompt.batch_id == batch.id)
+    ).one()
+    return IntakeReport(
+        batch_id=batch.id,
+        source_path=batch.source_path,
+        content_sha256=batch.content_sha256,
+        format=batch.format,
+        received=batch.received,
+        accepted=batch.accepted,
+        quarantined=batch.quarantined,
+        duplicates=batch.duplicates,
+        contaminated=batch.contaminated,
+        scrubbed_prompts=int(scrub_rows[1]),
+        scrub_events=int(scrub_rows[0]),
+        quarantined_by_reason=dict(sorted(Counter(r.reason_code for r in rejections).items())),
+        duplicates_by_kind={kind: int(count) for kind, count in sorted(duplicate_kinds)},
+        rejections=rejections,
+    )

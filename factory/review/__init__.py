@@ -1,0 +1,1 @@
+"""Human review: pair building, database-backed queues with leases, gold, adjudication."""

@@ -1,0 +1,140 @@
+"""Resolving a task once its reviews are in, and the senior adjudication queue.
+
+Task statuses (vocab.TaskStatus), as the agreement and packaging stages read them:
+- open: still collecting reviews;
+- complete: has its k reviews and they agree within `disagreement_threshold` (or k = 1, or the
+  task is gold); its label is the mean preference of its annotations;
+- adjudication: k > 1 reviews whose preferences spread more than the threshold; waits for a
+  senior;
+- adjudicated: a senior decided; the Adjudication row is the label.
+
+When a non-gold task is resolved with a non-tie label, the same transaction writes its
+PreferencePair (label_source "annotations" or "adjudication"). Gold tasks are instruments for
+measuring reviewers, so they get no PreferencePair.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from factory.models import Adjudication, Annotation, PreferencePair, Reviewer, ReviewTask
+from factory.models._base import utcnow
+from factory.review.errors import NotYoursError, ReviewError
+from factory.review.transactions import write_session
+from factory.vocab import PREFERENCE_MAX, PREFERENCE_MIN, Role, TaskStatus
+
+ADJUDICATOR_ROLES = frozenset({Role.SENIOR, Role.ADMIN})
+
+
+def needs_adjudication(preferences: Sequence[int], *, threshold: int) -> bool:
+    """True when reviews of the same task spread more than `threshold` points apart."""
+    return len(preferences) > 1 and max(preferences) - min(preferences) > threshold
+
+
+def label_from_preferences(preferences: Sequence[int]) -> tuple[int, float] | None:
+    """(direction, strength) of the resolved label: -1 favours A, +1 favours B.
+
+    None for a tie. Strength is the mean |preference| of the reviews that point the winning way.
+    """
+    mean = sum(preferences) / len(preferences)
+    if mean == 0:
+        return None
+    direction = -1 if mean < 0 else 1
+    deciding = [abs(p) for p in preferences if p * direction > 0]
+    return direction, sum(deciding) / len(deciding)
+
+
+def _write_pair(session: Session, task: ReviewTask, direction: int, strength: float, source: str):
+    chosen, rejected = (
+        (task.candidate_a_id, task.candidate_b_id)
+        if direction < 0
+        else (task.candidate_b_id, task.candidate_a_id)
+    )
+    session.add(
+        PreferencePair(
+            task_id=task.id,
+            prompt_id=task.prompt_id,
+            chosen_candidate_id=chosen,
+            rejected_candidate_id=rejected,
+            strength=strength,
+            label_source=source,
+        )
+    )
+
+
+def resolve_if_complete(
+    session: Session, task: ReviewTask, *, disagreement_threshold: int, now: datetime
+) -> None:
+    """Move a task that just got its last review to complete or adjudication."""
+    if task.review_count < task.required_reviews:
+        return
+    preferences = list(
+        session.scalars(select(Annotation.preference).where(Annotation.task_id == task.id))
+    )
+    if not task.is_gold and needs_adjudication(preferences, threshold=disagreement_threshold):
+        task.status = TaskStatus.ADJUDICATION
+        return
+    task.status = TaskStatus.COMPLETE
+    task.completed_at = now
+    label = label_from_preferences(preferences)
+    if label is not None and not task.is_gold:
+        _write_pair(session, task, *label, source="annotations")
+
+
+def adjudication_queue(session: Session, *, batch_id: str | None = None) -> list[ReviewTask]:
+    query = select(ReviewTask).where(ReviewTask.status == TaskStatus.ADJUDICATION)
+    if batch_id is not None:
+        query = query.where(ReviewTask.batch_id == batch_id)
+    return list(session.scalars(query.order_by(ReviewTask.id)))
+
+
+def adjudicate(
+    engine: Engine,
+    task_id: int,
+    reviewer_id: int,
+    *,
+    preference: int,
+    rationale: str,
+    now: datetime | None = None,
+) -> Adjudication:
+    """A senior's final decision on a disputed task (canonical A/B order)."""
+    now = now or utcnow()
+    if not PREFERENCE_MIN <= preference <= PREFERENCE_MAX:
+        raise ReviewError(f"task {task_id}: preference {preference} is out of range")
+    if not rationale.strip():
+        raise ReviewError(f"task {task_id}: an adjudication needs a rationale")
+    with write_session(engine) as session:
+        senior = session.get(Reviewer, reviewer_id)
+        if senior is None or not senior.active or senior.role not in ADJUDICATOR_ROLES:
+            raise NotYoursError(f"reviewer {reviewer_id} may not adjudicate (senior or admin)")
+        task = session.scalars(
+            select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()
+        ).first()
+        if task is None:
+            raise ReviewError(f"task {task_id} does not exist")
+        if task.status != TaskStatus.ADJUDICATION:
+            raise ReviewError(f"task {task_id} is {task.status}, not awaiting adjudication")
+        own = session.scalars(
+            select(Annotation.id).where(
+                Annotation.task_id == task_id, Annotation.reviewer_id == reviewer_id
+            )
+        ).first()
+        if own is not None:
+            raise NotYoursError(f"task {task_id}: you reviewed it, so another senior decides")
+        decision = Adjudication(
+            task_id=task_id,
+            reviewer_id=reviewer_id,
+            preference=preference,
+            rationale=rationale.strip(),
+            created_at=now,
+        )
+        session.add(decision)
+        task.status = TaskStatus.ADJUDICATED
+        task.completed_at = now
+        if preference != 0:
+            direction = -1 if preference < 0 else 1
+            _write_pair(session, task, direction, float(abs(preference)), "adjudication")
+        session.flush()
+        return decision

@@ -1,0 +1,327 @@
+"""The review queue: atomic claims with leases, submission, skipping and lease expiry.
+
+Invariants, enforced in one transaction per action:
+- a task never has more than `required_reviews` submitted reviews, and
+  `review_count + active_claims <= required_reviews` at every commit;
+- a reviewer claims a task at most once (unique task/reviewer claim), so never reviews it twice;
+- a task goes only to active reviewers whose languages include the task's language;
+- an abandoned claim expires after its lease and returns its slot to the queue.
+
+Claiming is one statement that reserves a slot: on PostgreSQL a `SELECT ... FOR UPDATE SKIP
+LOCKED` picks a task no concurrent claimer holds, on SQLite `UPDATE ... RETURNING` under the
+database write lock does the same.
+"""
+
+import random
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, bindparam, exists, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from factory.models import Annotation, DimensionScore, Reviewer, ReviewTask, TaskClaim
+from factory.models._base import utcnow
+from factory.review.adjudication import resolve_if_complete
+from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
+from factory.review.transactions import is_sqlite, write_session
+from factory.vocab import (
+    DIMENSIONS,
+    PREFERENCE_MAX,
+    PREFERENCE_MIN,
+    SCORE_MAX,
+    SCORE_MIN,
+    ClaimStatus,
+    TaskStatus,
+)
+
+MAX_RATIONALE_CHARS = 10_000
+MAX_SKIP_REASON_CHARS = 500
+
+# scores[candidate_id][dimension] = 1..5
+Scores = Mapping[int, Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    annotation_id: int
+    task_id: int
+    task_status: str  # vocab.TaskStatus after this review
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+# Statements are built once: constructing SQLAlchemy expressions costs more CPU per claim than
+# PostgreSQL spends running them. Values arrive as bound parameters.
+_STALE = select(TaskClaim.id).where(
+    TaskClaim.status == ClaimStatus.ACTIVE, TaskClaim.expires_at < bindparam("now")
+)
+_EXPIRE = (
+    update(TaskClaim)
+    .values(status=ClaimStatus.EXPIRED)
+    .returning(TaskClaim.task_id)
+    .execution_options(synchronize_session=False)
+)
+_EXPIRE_SQLITE = _EXPIRE.where(TaskClaim.id.in_(_STALE.scalar_subquery()))
+_EXPIRE_LOCKING = _EXPIRE.where(
+    TaskClaim.id.in_(_STALE.with_for_update(skip_locked=True).scalar_subquery())
+)
+_RELEASE_SLOTS = (
+    update(ReviewTask)
+    .where(ReviewTask.id == bindparam("task_id"))
+    .values(active_claims=ReviewTask.active_claims - bindparam("released"))
+    .execution_options(synchronize_session=False)
+)
+_ACTIVE_CLAIM = (
+    select(TaskClaim)
+    .where(
+        TaskClaim.reviewer_id == bindparam("reviewer_id"),
+        TaskClaim.status == ClaimStatus.ACTIVE,
+        TaskClaim.expires_at > bindparam("now"),
+    )
+    .order_by(TaskClaim.id)
+    .limit(1)
+)
+_t = aliased(ReviewTask, name="t")
+_ELIGIBLE_WHERE = (
+    _t.status == TaskStatus.OPEN,
+    _t.language.in_(bindparam("languages", expanding=True)),
+    _t.review_count + _t.active_claims < _t.required_reviews,
+    # Never a task this reviewer claimed before (submitted, skipped or expired).
+    ~exists().where(TaskClaim.task_id == _t.id, TaskClaim.reviewer_id == bindparam("reviewer_id")),
+)
+_ORDER = (_t.priority.desc(), _t.id)
+_ELIGIBLE = select(_t.id).where(*_ELIGIBLE_WHERE).order_by(*_ORDER).limit(1)
+_ELIGIBLE_IN_BATCH = (
+    select(_t.id)
+    .where(*_ELIGIBLE_WHERE, _t.batch_id == bindparam("batch_id"))
+    .order_by(*_ORDER)
+    .limit(1)
+)
+_HAS_ROOM = ReviewTask.review_count + ReviewTask.active_claims < ReviewTask.required_reviews
+_TAKE = (
+    update(ReviewTask)
+    .values(active_claims=ReviewTask.active_claims + 1)
+    .returning(ReviewTask.id)
+    .execution_options(synchronize_session=False)
+)
+# SQLite: one statement under the database write lock, so pick and reserve cannot interleave.
+_TAKE_SQLITE = _TAKE.where(ReviewTask.id == _ELIGIBLE.scalar_subquery(), _HAS_ROOM)
+_TAKE_SQLITE_IN_BATCH = _TAKE.where(
+    ReviewTask.id == _ELIGIBLE_IN_BATCH.scalar_subquery(), _HAS_ROOM
+)
+# PostgreSQL: lock the chosen row, skipping rows that concurrent claimers hold right now.
+_PICK_LOCKING = _ELIGIBLE.with_for_update(skip_locked=True, of=_t)
+_PICK_LOCKING_IN_BATCH = _ELIGIBLE_IN_BATCH.with_for_update(skip_locked=True, of=_t)
+_TAKE_BY_ID = _TAKE.where(ReviewTask.id == bindparam("task_id"), _HAS_ROOM)
+
+
+def expire_leases(session: Session, *, now: datetime | None = None) -> int:
+    """Mark lapsed active claims expired and give their slots back. Returns how many."""
+    statement = _EXPIRE_SQLITE if is_sqlite(session.get_bind()) else _EXPIRE_LOCKING
+    expired = session.execute(statement, {"now": now or utcnow()}).all()
+    for task_id, count in Counter(row.task_id for row in expired).items():
+        session.execute(_RELEASE_SLOTS, {"task_id": task_id, "released": count})
+    return len(expired)
+
+
+def active_claim(
+    session: Session, reviewer_id: int, *, now: datetime | None = None
+) -> TaskClaim | None:
+    """The reviewer's unexpired claim, if they have one (a reload resumes it)."""
+    return session.scalars(
+        _ACTIVE_CLAIM, {"reviewer_id": reviewer_id, "now": now or utcnow()}
+    ).first()
+
+
+def claim_next(
+    engine: Engine,
+    reviewer_id: int,
+    *,
+    lease_seconds: int,
+    batch_id: str | None = None,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> TaskClaim | None:
+    """Lease the next task this reviewer may review, or resume their active claim.
+
+    Returns None when the queue holds nothing for them. The displayed order of the two
+    candidates is drawn here and kept on the claim (`swapped`), so reloads show the same order.
+    """
+    now = now or utcnow()
+    rng = rng or random.SystemRandom()
+    with write_session(engine) as session:
+        reviewer = session.get(Reviewer, reviewer_id)
+        if reviewer is None or not reviewer.active:
+            raise NotYoursError(f"reviewer {reviewer_id} does not exist or is deactivated")
+        current = active_claim(session, reviewer_id, now=now)
+        if current is not None:
+            return current
+        expire_leases(session, now=now)
+        task_id = _reserve_slot(session, reviewer, batch_id)
+        if task_id is None:
+            return None
+        claim = TaskClaim(
+            task_id=task_id,
+            reviewer_id=reviewer_id,
+            swapped=rng.random() < 0.5,
+            claimed_at=now,
+            expires_at=now + timedelta(seconds=lease_seconds),
+        )
+        session.add(claim)
+        session.flush()
+        return claim
+
+
+def _reserve_slot(session: Session, reviewer: Reviewer, batch_id: str | None) -> int | None:
+    """Take one free review slot of the first eligible task; returns its id."""
+    if not reviewer.languages:
+        return None
+    params = {"reviewer_id": reviewer.id, "languages": list(reviewer.languages)}
+    if batch_id is not None:
+        params["batch_id"] = batch_id
+    if is_sqlite(session.get_bind()):
+        take = _TAKE_SQLITE if batch_id is None else _TAKE_SQLITE_IN_BATCH
+        row = session.execute(take, params).first()
+        return row.id if row else None
+    pick = _PICK_LOCKING if batch_id is None else _PICK_LOCKING_IN_BATCH
+    task_id = session.execute(pick, params).scalar()
+    if task_id is None:
+        return None
+    row = session.execute(_TAKE_BY_ID, {"task_id": task_id}).first()
+    return row.id if row else None
+
+
+def _locked_claim(session: Session, claim_id: int, reviewer_id: int) -> TaskClaim:
+    claim = session.scalars(
+        select(TaskClaim).where(TaskClaim.id == claim_id).with_for_update()
+    ).first()
+    if claim is None:
+        raise ReviewError(f"claim {claim_id} does not exist")
+    if claim.reviewer_id != reviewer_id:
+        raise NotYoursError(f"claim {claim_id} belongs to another reviewer")
+    if claim.status == ClaimStatus.EXPIRED:
+        raise LeaseExpiredError(
+            f"claim {claim_id} on task {claim.task_id} expired at {claim.expires_at:%H:%M} "
+            "UTC and went back to the queue; take the next task"
+        )
+    if claim.status != ClaimStatus.ACTIVE:
+        raise ReviewError(f"claim {claim_id} was already {claim.status}")
+    return claim
+
+
+def validate_review(task: ReviewTask, *, preference: int, scores: Scores, rationale: str) -> None:
+    """Refuse an incomplete or out-of-range review, saying exactly what is wrong."""
+    where = f"task {task.id}"
+    if not PREFERENCE_MIN <= preference <= PREFERENCE_MAX:
+        raise ReviewError(
+            f"{where}: preference {preference} is outside {PREFERENCE_MIN}..{PREFERENCE_MAX}"
+        )
+    expected = {task.candidate_a_id, task.candidate_b_id}
+    if set(scores) != expected:
+        raise ReviewError(f"{where}: scores must cover exactly candidates {sorted(expected)}")
+    for candidate_id, by_dimension in scores.items():
+        missing = [d.value for d in DIMENSIONS if d.value not in by_dimension]
+        if missing:
+            raise ReviewError(f"{where}: candidate {candidate_id} has no score for {missing}")
+        unknown = sorted(set(by_dimension) - {d.value for d in DIMENSIONS})
+        if unknown:
+            raise ReviewError(f"{where}: unknown dimensions {unknown}")
+        for dimension, score in by_dimension.items():
+            if not SCORE_MIN <= int(score) <= SCORE_MAX:
+                raise ReviewError(
+                    f"{where}: {dimension} score {score} of candidate {candidate_id} is "
+                    f"outside {SCORE_MIN}..{SCORE_MAX}"
+                )
+    if not rationale.strip():
+        raise ReviewError(f"{where}: a rationale is required")
+    if len(rationale) > MAX_RATIONALE_CHARS:
+        raise ReviewError(f"{where}: the rationale is longer than {MAX_RATIONALE_CHARS} chars")
+
+
+def submit_review(
+    engine: Engine,
+    claim_id: int,
+    reviewer_id: int,
+    *,
+    preference: int,
+    scores: Scores,
+    rationale: str,
+    disagreement_threshold: int,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Record a review for the reviewer's claim; `preference` is in canonical A/B order.
+
+    A claim whose lease ran out but that nobody has expired yet still holds its slot, so the
+    review is accepted; once expired, the review is refused and nothing is written.
+    """
+    now = now or utcnow()
+    with write_session(engine) as session:
+        claim = _locked_claim(session, claim_id, reviewer_id)
+        task = session.scalars(
+            select(ReviewTask).where(ReviewTask.id == claim.task_id).with_for_update()
+        ).one()
+        validate_review(task, preference=preference, scores=scores, rationale=rationale)
+        if task.review_count >= task.required_reviews:
+            # Unreachable while the slot invariant holds; refuse rather than over-collect.
+            raise ReviewError(f"task {task.id} already has its {task.required_reviews} reviews")
+        reviewer = session.get(Reviewer, reviewer_id)
+        assert reviewer is not None
+        task.review_count += 1
+        task.active_claims -= 1
+        claim.status = ClaimStatus.SUBMITTED
+        annotation = Annotation(
+            task_id=task.id,
+            claim_id=claim.id,
+            reviewer_id=reviewer_id,
+            preference=preference,
+            rationale=rationale.strip(),
+            seconds_spent=max(0.0, (now - _aware(claim.claimed_at)).total_seconds()),
+            simulated=reviewer.simulated,
+            created_at=now,
+        )
+        session.add(annotation)
+        session.flush()
+        session.add_all(
+            DimensionScore(
+                annotation_id=annotation.id,
+                candidate_id=candidate_id,
+                dimension=dimension,
+                score=int(score),
+            )
+            for candidate_id, by_dimension in scores.items()
+            for dimension, score in by_dimension.items()
+        )
+        session.flush()
+        resolve_if_complete(session, task, disagreement_threshold=disagreement_threshold, now=now)
+        return SubmitResult(annotation.id, task.id, task.status)
+
+
+def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) -> None:
+    """Give the task back with a reason; this reviewer is not offered it again."""
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError(f"claim {claim_id}: skipping needs a reason")
+    if len(reason) > MAX_SKIP_REASON_CHARS:
+        raise ReviewError(f"claim {claim_id}: the reason is longer than {MAX_SKIP_REASON_CHARS}")
+    with write_session(engine) as session:
+        claim = _locked_claim(session, claim_id, reviewer_id)
+        claim.status = ClaimStatus.SKIPPED
+        claim.skip_reason = reason
+        session.execute(
+            update(ReviewTask)
+            .where(ReviewTask.id == claim.task_id)
+            .values(active_claims=ReviewTask.active_claims - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def expire_stale_claims(engine: Engine, *, now: datetime | None = None) -> int:
+    """Expire every lapsed lease now (claiming does this too, lazily)."""
+    with write_session(engine) as session:
+        return expire_leases(session, now=now)

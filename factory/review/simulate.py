@@ -1,0 +1,225 @@
+"""Simulated reviewers, clearly labelled, for demonstrations and load tests.
+
+They claim and submit through the same queue as people. Their judgements are derived from the
+automatic evidence (test verdicts and findings per dimension) with seeded noise, so they look
+plausible but carry no human judgement: every reviewer and annotation they make is flagged
+`simulated`, and packaging refuses such work unless explicitly allowed.
+"""
+
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from factory.models import Annotation, ExecutionRun, Finding, Reviewer, ReviewTask
+from factory.review.adjudication import adjudicate, adjudication_queue
+from factory.review.completion import batch_progress
+from factory.review.queue import claim_next, submit_review
+from factory.review.transactions import write_session
+from factory.settings import ReviewSettings
+from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdict
+
+SIMULATED_PREFIX = "sim-"
+SIMULATED_SENIOR = "sim-senior"
+NOISE_PROBABILITY = 0.25
+
+CORRECTNESS_BY_VERDICT = {Verdict.PASSED: 5, Verdict.FAILED: 2}
+
+
+@dataclass(slots=True)
+class SimulationCounts:
+    reviewers: int = 0
+    annotations: int = 0
+    adjudications: int = 0
+    tasks: int = 0
+    tasks_done: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a simulated reviewer looks at for one candidate."""
+
+    verdict: str | None
+    findings: Counter[str]  # dimension -> number of issues
+
+
+def ensure_simulated_reviewers(
+    engine: Engine, count: int, languages: list[str], *, role: str = Role.REVIEWER
+) -> list[Reviewer]:
+    """`count` simulated reviewers (sim-01, sim-02, ...) covering `languages`; reuses existing."""
+    names = [f"{SIMULATED_PREFIX}{i:02d}" for i in range(1, count + 1)]
+    if role != Role.REVIEWER:
+        names = [SIMULATED_SENIOR]
+    with write_session(engine) as session:
+        query = select(Reviewer).where(Reviewer.username.in_(names))
+        found = {r.username: r for r in session.scalars(query)}
+        reviewers = []
+        for name in names:
+            reviewer = found.get(name)
+            if reviewer is None:
+                reviewer = Reviewer(
+                    username=name,
+                    display_name=f"Simulated {name.removeprefix(SIMULATED_PREFIX)}",
+                    role=role,
+                    simulated=True,
+                )
+                session.add(reviewer)
+            if not reviewer.simulated:
+                raise ValueError(f"reviewer {name!r} exists and is a real person; not reusing it")
+            reviewer.languages = sorted(set(reviewer.languages) | set(languages))
+            reviewers.append(reviewer)
+        session.flush()
+        return reviewers
+
+
+def load_evidence(session: Session, candidate_ids: list[int]) -> dict[int, Evidence]:
+    verdicts: dict[int, str] = {}
+    runs = session.execute(
+        select(ExecutionRun.candidate_id, ExecutionRun.verdict)
+        .where(ExecutionRun.candidate_id.in_(candidate_ids))
+        .order_by(ExecutionRun.candidate_id, ExecutionRun.attempt, ExecutionRun.id)
+    )
+    for candidate_id, verdict in runs:
+        if verdict != Verdict.SANDBOX_ERROR:
+            verdicts[candidate_id] = verdict
+    findings: dict[int, Counter[str]] = {c: Counter() for c in candidate_ids}
+    rows = session.execute(
+        select(Finding.candidate_id, Finding.dimension).where(
+            Finding.candidate_id.in_(candidate_ids), Finding.value.is_(None)
+        )
+    )
+    for candidate_id, dimension in rows:
+        findings[candidate_id][dimension] += 1
+    return {c: Evidence(verdicts.get(c), findings[c]) for c in candidate_ids}
+
+
+def _noisy(value: int, rng: random.Random, low: int, high: int) -> int:
+    if rng.random() < NOISE_PROBABILITY:
+        value += rng.choice((-1, 1))
+    return max(low, min(high, value))
+
+
+def simulated_scores(evidence: Evidence, rng: random.Random) -> dict[str, int]:
+    """1-5 per dimension: tests decide correctness, each finding costs a point elsewhere."""
+    scores = {}
+    for dimension in DIMENSIONS:
+        if dimension == Dimension.CORRECTNESS:
+            base = CORRECTNESS_BY_VERDICT.get(evidence.verdict, 1 if evidence.verdict else 3)
+        else:
+            base = 5 - min(3, evidence.findings[dimension])
+        scores[dimension.value] = _noisy(base, rng, 1, 5)
+    return scores
+
+
+def simulated_preference(score_a: dict[str, int], score_b: dict[str, int], rng: random.Random):
+    """Canonical preference from the score gap, correctness counting double."""
+
+    def total(scores: dict[str, int]) -> int:
+        return sum(scores.values()) + scores[Dimension.CORRECTNESS]
+
+    return _noisy(round((total(score_b) - total(score_a)) / 2), rng, -3, 3)
+
+
+def _rationale(preference: int, a: Evidence, b: Evidence) -> str:
+    def describe(name: str, e: Evidence) -> str:
+        issues = sum(e.findings.values())
+        return f"{name} {e.verdict or 'not run'} with {issues} finding(s)"
+
+    return f"[simulated] {PREFERENCE_LABELS[preference]}: {describe('A', a)}; {describe('B', b)}."
+
+
+def simulate_reviews(
+    engine: Engine,
+    batch_id: str,
+    *,
+    reviewers: int = 3,
+    seed: int = 0,
+    settings: ReviewSettings | None = None,
+) -> dict[str, int]:
+    """Complete every review task of a batch with simulated reviewers (and a simulated senior).
+
+    Returns counts of reviewers used, annotations and adjudications written, and tasks done.
+    """
+    settings = settings or ReviewSettings()
+    rng = random.Random(seed)
+    counts = SimulationCounts()
+    with Session(engine) as session:
+        tasks = list(session.scalars(select(ReviewTask).where(ReviewTask.batch_id == batch_id)))
+    counts.tasks = len(tasks)
+    if not tasks:
+        return asdict(counts)
+    languages = sorted({t.language for t in tasks})
+    needed = max(reviewers, max(t.required_reviews for t in tasks))
+    team = ensure_simulated_reviewers(engine, needed, languages)
+    counts.reviewers = len(team)
+    pending = list(team)
+    while pending:
+        still_working = []
+        for reviewer in pending:
+            claim = claim_next(
+                engine,
+                reviewer.id,
+                lease_seconds=settings.lease_seconds,
+                batch_id=batch_id,
+                rng=rng,
+            )
+            if claim is None:
+                continue
+            _submit_simulated(engine, claim.id, claim.task_id, reviewer.id, rng, settings)
+            counts.annotations += 1
+            still_working.append(reviewer)
+        pending = still_working
+    with Session(engine) as session:
+        disputed = [t.id for t in adjudication_queue(session, batch_id=batch_id)]
+    if disputed:
+        senior = ensure_simulated_reviewers(engine, 1, languages, role=Role.SENIOR)[0]
+        for task_id in disputed:
+            _adjudicate_simulated(engine, task_id, senior.id)
+            counts.adjudications += 1
+    with Session(engine) as session:
+        counts.tasks_done = batch_progress(session, batch_id).done
+    return asdict(counts)
+
+
+def _submit_simulated(
+    engine: Engine,
+    claim_id: int,
+    task_id: int,
+    reviewer_id: int,
+    rng: random.Random,
+    settings: ReviewSettings,
+) -> None:
+    with Session(engine) as session:
+        task = session.get(ReviewTask, task_id)
+        assert task is not None
+        a, b = task.candidate_a_id, task.candidate_b_id
+        evidence = load_evidence(session, [a, b])
+    score_a = simulated_scores(evidence[a], rng)
+    score_b = simulated_scores(evidence[b], rng)
+    preference = simulated_preference(score_a, score_b, rng)
+    submit_review(
+        engine,
+        claim_id,
+        reviewer_id,
+        preference=preference,
+        scores={a: score_a, b: score_b},
+        rationale=_rationale(preference, evidence[a], evidence[b]),
+        disagreement_threshold=settings.disagreement_threshold,
+    )
+
+
+def _adjudicate_simulated(engine: Engine, task_id: int, senior_id: int) -> None:
+    with Session(engine) as session:
+        preferences = list(
+            session.scalars(select(Annotation.preference).where(Annotation.task_id == task_id))
+        )
+    decision = round(sum(preferences) / len(preferences))
+    adjudicate(
+        engine,
+        task_id,
+        senior_id,
+        preference=decision,
+        rationale=f"[simulated] settled on the mean of {len(preferences)} reviews",
+    )

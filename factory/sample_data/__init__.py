@@ -1,0 +1,1 @@
+"""Data bundled with the factory for its demo: hand-checked replay candidates."""

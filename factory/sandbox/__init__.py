@@ -1,0 +1,81 @@
+"""Run untrusted candidate code against its tests, isolated, and say what happened.
+
+The public interface is small on purpose: build an `ExecutionJob`, get a `Sandbox` from
+`open_sandbox(settings)`, call `run` or `run_many`, read the `ExecutionOutcome`. Backends:
+`docker` (the default where an engine is reachable), `bwrap` (bubblewrap, for machines without
+one) and `unsafe-local` (no isolation; only when asked for by name). How verdicts are protected
+from the candidate is described in `factory.sandbox.server`. Only Python candidates are
+supported; other languages fail fast with a clear error.
+"""
+
+import logging
+from typing import Protocol, Self
+
+from factory.errors import SandboxUnavailableError
+from factory.sandbox.job import TEST_STYLES, ExecutionJob, ExecutionOutcome, TestOutcome
+from factory.sandbox.pool import PooledSandbox
+from factory.settings import SandboxSettings
+
+__all__ = [
+    "BACKENDS",
+    "TEST_STYLES",
+    "ExecutionJob",
+    "ExecutionOutcome",
+    "SUPPORTED_LANGUAGES",
+    "Sandbox",
+    "TestOutcome",
+    "open_sandbox",
+]
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "docker", "bwrap", "unsafe-local")
+SUPPORTED_LANGUAGES = ("python",)
+
+
+class Sandbox(Protocol):
+    backend: str
+    image: str
+
+    def run(self, job: ExecutionJob) -> ExecutionOutcome: ...
+
+    def run_many(self, jobs: list[ExecutionJob]) -> list[ExecutionOutcome]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+
+def open_sandbox(settings: SandboxSettings) -> PooledSandbox:
+    """A sandbox with the backend `settings.backend` names ("auto": docker, else bwrap).
+
+    Raises SandboxUnavailableError when no isolating backend can run here; the unsafe local
+    mode is never chosen automatically.
+    """
+    from factory.sandbox.bwrap_backend import BwrapLauncher
+    from factory.sandbox.docker_backend import DockerLauncher
+    from factory.sandbox.local_backend import LocalLauncher
+
+    name = settings.backend
+    if name not in BACKENDS:
+        raise SandboxUnavailableError(f"unknown sandbox backend {name!r}; use one of {BACKENDS}")
+    if name == "docker":
+        return PooledSandbox(DockerLauncher(settings), settings)
+    if name == "bwrap":
+        return PooledSandbox(BwrapLauncher(settings), settings)
+    if name == "unsafe-local":
+        log.warning("running candidates WITHOUT isolation (sandbox backend 'unsafe-local')")
+        return PooledSandbox(LocalLauncher(settings), settings)
+    problems = []
+    for launcher_class in (DockerLauncher, BwrapLauncher):
+        try:
+            return PooledSandbox(launcher_class(settings), settings)
+        except SandboxUnavailableError as exc:
+            problems.append(str(exc))
+    raise SandboxUnavailableError(
+        "no isolating sandbox backend can run here ("
+        + "; ".join(problems)
+        + "); set sandbox.backend to 'unsafe-local' only on a trusted machine"
+    )

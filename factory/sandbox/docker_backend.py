@@ -1,0 +1,100 @@
+"""Docker backend: warm containers, each running the fork server as PID 1.
+
+Containers have no network, a read-only root, a size-limited tmpfs at /tmp, memory (no swap),
+pid and CPU limits, every capability dropped, no-new-privileges, an unprivileged user and an
+empty environment (`docker run` passes no host variable unless told to). The Docker CLI is used,
+so DOCKER_HOST and contexts are honoured and the pool can run on another machine: the server's
+source travels as the command line and jobs over the attached stdin/stdout, with no bind mount.
+"""
+
+import os
+import shutil
+import subprocess
+import uuid
+
+from factory.errors import SandboxUnavailableError
+from factory.sandbox.image import BUILD_HINT, default_image
+from factory.sandbox.process import SERVER_SOURCE, ServerProcess
+from factory.settings import SandboxSettings
+
+BACKEND = "docker"
+CONTAINER_LABEL = "org.factory.sandbox"
+# Memory for the fork server and the trusted test runner on top of the candidate's own limit.
+_OVERHEAD_MB = 256
+SANDBOX_TMP = "/tmp"  # noqa: S108 (inside the sandbox: a private tmpfs)
+
+
+def _docker_env() -> dict[str, str]:
+    """What the docker CLI itself needs from the host (never forwarded into the container)."""
+    keep = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_TLS_VERIFY")
+    keep += ("DOCKER_CERT_PATH",)
+    return {key: os.environ[key] for key in keep if key in os.environ}
+
+
+def docker_problem(image: str) -> str | None:
+    """Why the docker backend cannot run here, or None when it can."""
+    if shutil.which("docker") is None:
+        return "the docker CLI is not installed"
+    try:
+        probe = subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=_docker_env(),
+        )
+    except subprocess.TimeoutExpired:
+        return "the Docker engine did not answer within 20 s"
+    if probe.returncode == 0:
+        return None
+    if "No such image" in probe.stderr or "No such object" in probe.stderr:
+        return f"the sandbox image {image} does not exist; {BUILD_HINT}"
+    return f"the Docker engine is not reachable: {probe.stderr.strip()[:300]}"
+
+
+class DockerLauncher:
+    backend = BACKEND
+
+    def __init__(self, settings: SandboxSettings) -> None:
+        image = settings.image or default_image()
+        if not image:
+            raise SandboxUnavailableError(f"no sandbox image has been built; {BUILD_HINT}")
+        problem = docker_problem(image)
+        if problem:
+            raise SandboxUnavailableError(f"docker sandbox unavailable: {problem}")
+        self.image = image
+        self.settings = settings
+
+    def command(self, name: str) -> list[str]:
+        s = self.settings
+        memory = f"{2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB}m"
+        return [
+            "docker", "run", "--interactive", "--rm", "--name", name,
+            "--label", f"{CONTAINER_LABEL}=1",
+            "--network", "none",
+            "--read-only",
+            "--tmpfs", f"{SANDBOX_TMP}:rw,nosuid,nodev,size={s.tmpfs_mb}m,mode=1777",
+            "--memory", memory, "--memory-swap", memory,
+            "--pids-limit", str(s.max_processes),
+            "--cpus", str(s.cpus),
+            "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges",
+            "--user", "65534:65534",
+            "--ipc", "none",
+            "--log-driver", "none",
+            "--ulimit", "core=0",
+            "--workdir", SANDBOX_TMP,
+            self.image,
+            "python3", "-I", "-B", "-c", SERVER_SOURCE,
+        ]  # fmt: skip
+
+    def start(self, worker_number: int) -> ServerProcess:
+        name = f"factory-sandbox-{uuid.uuid4().hex[:12]}-{worker_number}"
+        env = _docker_env()
+
+        def remove() -> None:
+            subprocess.run(
+                ["docker", "rm", "--force", name], capture_output=True, env=env, timeout=60
+            )
+
+        return ServerProcess(self.command(name), env=env, on_close=remove)

@@ -1,0 +1,94 @@
+"""Turn the fork server's raw record of a job into a verdict.
+
+The record lists which tests ran and how each ended, as the trusted runner saw them, plus what
+happened to the processes. Nothing the candidate prints and no exit status can produce a pass:
+`passed` needs at least one recorded test and every recorded test passed (or was skipped).
+"""
+
+import signal
+from typing import Any
+
+from factory.sandbox.job import ExecutionOutcome, TestOutcome
+from factory.vocab import Verdict
+
+# Share of the memory limit above which a SIGKILLed worker is taken as killed for memory.
+_OOM_SHARE = 0.9
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def decide(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | None]:
+    """(verdict, error_type) for one server report; see the module docstring for the rules."""
+    tests = report.get("tests") or []
+    if report.get("harness_error"):
+        return Verdict.SANDBOX_ERROR, "HarnessError"
+    if report.get("timed_out"):
+        return Verdict.TIMEOUT, None
+    if report.get("runner_lost"):
+        number = report.get("runner_signal")
+        if number is None:
+            return Verdict.SANDBOX_ERROR, "RunnerLost"
+        # Only the candidate's processes share the runner's user: it was killed from there.
+        return Verdict.KILLED, _signal_name(number)
+    if report.get("test_code_error"):
+        return Verdict.ERROR, "TestCodeError"
+    load_error = report.get("load_error")
+    if load_error:
+        error_type = str(load_error[0])
+        if error_type == "MemoryError":
+            return Verdict.OUT_OF_MEMORY, error_type
+        return Verdict.ERROR, error_type
+    if report.get("worker_gone"):
+        number = report.get("worker_signal")
+        if number is None:
+            return Verdict.ERROR, f"exit({report.get('worker_exit')})"
+        if number == signal.SIGXCPU:
+            return Verdict.TIMEOUT, "SIGXCPU"
+        peak_kb = report.get("peak_memory_kb") or 0
+        if number == signal.SIGKILL and peak_kb >= _OOM_SHARE * memory_mb * 1024:
+            return Verdict.OUT_OF_MEMORY, "SIGKILL"
+        return Verdict.KILLED, _signal_name(number)
+    outcomes = [test[1] for test in tests]
+    error_types = [test[4] for test in tests if test[1] == "error"]
+    if "MemoryError" in error_types:
+        return Verdict.OUT_OF_MEMORY, "MemoryError"
+    if "failed" in outcomes:
+        return Verdict.FAILED, "AssertionError"
+    if error_types:
+        return Verdict.ERROR, error_types[0]
+    if "passed" not in outcomes:
+        return Verdict.ERROR, "NoTestsRan"
+    return Verdict.PASSED, None
+
+
+def outcome_from_report(
+    report: dict[str, Any], *, memory_mb: int, backend: str, image: str
+) -> ExecutionOutcome:
+    verdict, error_type = decide(report, memory_mb=memory_mb)
+    tests = [
+        TestOutcome(str(name), str(state), str(message), float(duration))
+        for name, state, message, duration, *_ in report.get("tests") or []
+    ]
+    stderr = report.get("stderr") or ""
+    if verdict == Verdict.ERROR and error_type == "TestCodeError":
+        stderr = (stderr + "\n" if stderr else "") + str(report["test_code_error"])
+    elif report.get("load_error"):
+        stderr = (stderr + "\n" if stderr else "") + ": ".join(map(str, report["load_error"]))
+    elif report.get("harness_error"):
+        stderr = (stderr + "\n" if stderr else "") + str(report["harness_error"])
+    return ExecutionOutcome(
+        verdict=verdict,
+        tests=tests,
+        error_type=error_type,
+        stdout=report.get("stdout") or "",
+        stderr=stderr,
+        wall_time_s=float(report.get("wall_time_s") or 0.0),
+        peak_memory_kb=int(report.get("peak_memory_kb") or 0),
+        backend=backend,
+        image=image,
+    )

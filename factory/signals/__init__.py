@@ -1,0 +1,1 @@
+"""Automatic quality signals per candidate, stored as `Finding` rows, one per observation."""

@@ -1,0 +1,208 @@
+"""All signals for one batch's candidates, written as `Finding` rows.
+
+Static tools (bandit, ruff, radon) apply to Python candidates whose code parses; code that does
+not parse, or no code at all, gets a parser finding instead (never a crash). Sandbox signals come
+from each candidate's run of record, and growth from timing runs in the sandbox. Rerunning
+replaces a candidate's findings: delete-then-insert in one transaction.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, select
+
+from factory.db import session_scope
+from factory.models import Candidate, ExecutionRun, Finding, Prompt
+from factory.settings import FactoryConfig
+from factory.signals.execution import execution_signals, run_of_record
+from factory.signals.growth import (
+    GrowthPlan,
+    ProgramRunner,
+    ScaledInputError,
+    measure_growth,
+    scaled_input_for,
+)
+from factory.signals.parsing import parse_finding
+from factory.signals.readability import radon_signals
+from factory.signals.security import bandit_signals
+from factory.signals.signal import Signal
+from factory.signals.style import ruff_signals
+from factory.vocab import Dimension, Verdict
+
+PYTHON = "python"
+
+
+@dataclass(slots=True)
+class SignalsReport:
+    candidates: int = 0
+    findings: int = 0
+    by_tool: Counter = field(default_factory=Counter)
+    by_dimension: Counter = field(default_factory=Counter)
+    unparseable: int = 0
+    static_skipped_language: int = 0
+    without_execution: int = 0
+    growth_measured: int = 0
+    growth_failed: int = 0
+    growth_skipped: Counter = field(default_factory=Counter)
+    cwe_ids: Counter = field(default_factory=Counter)
+    ruff_rules: Counter = field(default_factory=Counter)
+    high_severity_security: int = 0
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "candidates": self.candidates,
+            "findings": self.findings,
+            "findings_by_tool": dict(self.by_tool),
+            "findings_by_dimension": dict(self.by_dimension),
+            "candidates_unparseable": self.unparseable,
+            "candidates_not_python": self.static_skipped_language,
+            "candidates_without_execution": self.without_execution,
+            "candidates_with_high_severity_security_issue": self.high_severity_security,
+            "cwe_ids": {str(cwe): count for cwe, count in sorted(self.cwe_ids.items())},
+            "top_ruff_rules": dict(self.ruff_rules.most_common(10)),
+            "growth_measured": self.growth_measured,
+            "growth_failed": self.growth_failed,
+            "growth_skipped": dict(self.growth_skipped),
+        }
+
+
+def run_signals(
+    *,
+    engine: Engine,
+    batch_id: str,
+    config: FactoryConfig,
+    runner: ProgramRunner | None,
+) -> SignalsReport:
+    """Compute and store every candidate's findings; `runner` runs growth timing in the sandbox."""
+    with Session(engine) as session:
+        rows = list(
+            session.exec(
+                select(Candidate, Prompt)
+                .join(Prompt, Prompt.id == Candidate.prompt_id)  # type: ignore[arg-type]
+                .where(Candidate.batch_id == batch_id)
+                .order_by(Candidate.id)
+            )
+        )
+        runs_by_candidate: defaultdict[int, list[ExecutionRun]] = defaultdict(list)
+        for run in session.exec(select(ExecutionRun).where(ExecutionRun.batch_id == batch_id)):
+            runs_by_candidate[run.candidate_id].append(run)
+
+    report = SignalsReport(candidates=len(rows))
+    signals: dict[int, list[Signal]] = {candidate.id: [] for candidate, _ in rows}  # type: ignore[misc]
+    parseable: dict[int, str] = {}
+    for candidate, prompt in rows:
+        if prompt.language != PYTHON:
+            report.static_skipped_language += 1
+            if not candidate.code.strip():
+                signals[candidate.id].append(parse_finding(""))  # type: ignore[arg-type,index]
+            continue
+        problem = parse_finding(candidate.code)
+        if problem is not None:
+            report.unparseable += 1
+            signals[candidate.id].append(problem)  # type: ignore[index]
+        else:
+            parseable[candidate.id] = candidate.code  # type: ignore[index]
+
+    for results in (
+        bandit_signals(parseable),
+        ruff_signals(parseable, select=config.signals.ruff_select),
+    ):
+        for candidate_id, found in results.items():
+            signals[candidate_id].extend(found)
+    for candidate_id, code in parseable.items():
+        signals[candidate_id].extend(radon_signals(code))
+
+    plan = GrowthPlan(
+        sizes=config.signals.growth_sizes,
+        repeats=config.signals.growth_repeats,
+        budget_s=config.signals.growth_budget_s,
+    )
+    for candidate, prompt in rows:
+        runs = runs_by_candidate.get(candidate.id, [])  # type: ignore[arg-type]
+        if run_of_record(runs) is None:
+            report.without_execution += 1
+        signals[candidate.id].extend(execution_signals(runs))  # type: ignore[index]
+        growth = _growth(candidate, prompt, runs, parseable, plan, runner, report)
+        if growth is not None:
+            signals[candidate.id].append(growth)  # type: ignore[index]
+
+    _count(report, signals)
+    with session_scope(engine) as session:
+        _replace_findings(session, signals)
+    return report
+
+
+def _growth(
+    candidate: Candidate,
+    prompt: Prompt,
+    runs: list[ExecutionRun],
+    parseable: dict[int, str],
+    plan: GrowthPlan,
+    runner: ProgramRunner | None,
+    report: SignalsReport,
+) -> Signal | None:
+    scaled_input = scaled_input_for(
+        external_id=prompt.external_id,
+        entry_point=prompt.entry_point,
+        scaled_input=prompt.scaled_input,
+    )
+    if not scaled_input:
+        return None
+    record = run_of_record(runs)
+    if candidate.id not in parseable:
+        report.growth_skipped["does_not_parse"] += 1
+        return None
+    if record is None or record.verdict != Verdict.PASSED:
+        report.growth_skipped["not_passing"] += 1  # timing wrong answers says nothing useful
+        return None
+    if runner is None:
+        report.growth_skipped["no_sandbox"] += 1
+        return None
+    try:
+        signal = measure_growth(
+            candidate.code,
+            entry_point=prompt.entry_point,
+            scaled_input=scaled_input,
+            plan=plan,
+            runner=runner,
+        )
+    except ScaledInputError as exc:
+        report.growth_skipped["invalid_scaled_input"] += 1
+        return _growth_not_measured(f"prompt {prompt.external_id!r}: {exc}")
+    except Exception as exc:  # any failure of the timing run is recorded as data, not raised
+        report.growth_failed += 1
+        return _growth_not_measured(f"{type(exc).__name__}: {exc}"[:500])
+    report.growth_measured += 1
+    return signal
+
+
+def _growth_not_measured(reason: str) -> Signal:
+    return Signal(
+        tool="sandbox",
+        dimension=Dimension.EFFICIENCY,
+        rule_id="growth",
+        message=f"growth not measured: {reason}",
+    )
+
+
+def _count(report: SignalsReport, signals: dict[int, list[Signal]]) -> None:
+    for found in signals.values():
+        report.findings += len(found)
+        report.by_tool.update(signal.tool for signal in found)
+        report.by_dimension.update(str(signal.dimension) for signal in found)
+        bandit = [signal for signal in found if signal.tool == "bandit"]
+        report.cwe_ids.update(signal.cwe_id for signal in bandit if signal.cwe_id)
+        report.ruff_rules.update(signal.rule_id for signal in found if signal.tool == "ruff")
+        if any(signal.severity == "HIGH" for signal in bandit):
+            report.high_severity_security += 1
+
+
+def _replace_findings(session: Session, signals: dict[int, list[Signal]]) -> None:
+    candidate_ids = list(signals)
+    if not candidate_ids:
+        return
+    session.exec(delete(Finding).where(Finding.candidate_id.in_(candidate_ids)))  # type: ignore[call-overload,union-attr]
+    for candidate_id, found in signals.items():
+        session.add_all(signal.to_finding(candidate_id) for signal in found)

@@ -1,0 +1,50 @@
+"""Security signals from bandit's Python API: it parses the code and never runs it.
+
+`# nosec` comments in a candidate are ignored: a candidate must not be able to silence its scan.
+"""
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from bandit.core.config import BanditConfig
+from bandit.core.manager import BanditManager
+
+from factory.signals.signal import Signal
+from factory.vocab import Dimension
+
+TOOL = "bandit"
+
+
+def bandit_signals(codes: Mapping[int, str]) -> dict[int, list[Signal]]:
+    """Bandit issues per candidate id, for candidates whose code parses."""
+    results: dict[int, list[Signal]] = {candidate_id: [] for candidate_id in codes}
+    if not codes:
+        return results
+    with tempfile.TemporaryDirectory(prefix="factory-bandit-") as folder:
+        paths = {}
+        for candidate_id, code in codes.items():
+            path = Path(folder) / f"candidate_{candidate_id}.py"
+            path.write_text(code, encoding="utf-8")
+            paths[str(path)] = candidate_id
+        # Bandit logs every file it scans at INFO; the findings are what matters here.
+        logging.getLogger("bandit").setLevel(logging.WARNING)
+        manager = BanditManager(BanditConfig(), "file", quiet=True, ignore_nosec=True)
+        manager.discover_files(list(paths), recursive=False)
+        manager.run_tests()
+        for issue in manager.get_issue_list():
+            cwe = getattr(issue.cwe, "id", None) or None
+            results[paths[issue.fname]].append(
+                Signal(
+                    tool=TOOL,
+                    dimension=Dimension.SECURITY,
+                    rule_id=issue.test_id,
+                    severity=str(issue.severity),
+                    confidence=str(issue.confidence),
+                    cwe_id=int(cwe) if cwe else None,
+                    line=issue.lineno,
+                    message=f"{issue.test}: {issue.text}",
+                )
+            )
+    return results

@@ -1,0 +1,64 @@
+"""Style signals from ruff: one finding per rule hit, run once per batch over temp files.
+
+The candidate's own configuration and `# noqa` comments are ignored (`--isolated`,
+`--ignore-noqa`): the rules are the factory's (`signals.ruff_select`), the same for everyone.
+"""
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from ruff.__main__ import find_ruff_bin
+
+from factory.signals.signal import Signal
+from factory.vocab import Dimension
+
+TOOL = "ruff"
+TIMEOUT_S = 300
+
+
+class RuffError(RuntimeError):
+    pass
+
+
+def ruff_signals(codes: Mapping[int, str], *, select: list[str]) -> dict[int, list[Signal]]:
+    results: dict[int, list[Signal]] = {candidate_id: [] for candidate_id in codes}
+    if not codes:
+        return results
+    with tempfile.TemporaryDirectory(prefix="factory-ruff-") as folder:
+        paths = {}
+        for candidate_id, code in codes.items():
+            path = Path(folder) / f"candidate_{candidate_id}.py"
+            path.write_text(code, encoding="utf-8")
+            paths[path.name] = candidate_id
+        command = [
+            find_ruff_bin(),
+            "check",
+            "--isolated",
+            "--ignore-noqa",
+            "--no-cache",
+            "--no-fix",
+            "--output-format",
+            "json",
+            "--select",
+            ",".join(select),
+            folder,
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+        if done.returncode not in (0, 1):  # 1 means "violations found"
+            raise RuffError(f"ruff failed ({done.returncode}): {done.stderr.strip()[:500]}")
+        for item in json.loads(done.stdout or "[]"):
+            candidate_id = paths[Path(item["filename"]).name]
+            results[candidate_id].append(
+                Signal(
+                    tool=TOOL,
+                    dimension=Dimension.STYLE,
+                    rule_id=item.get("code") or "invalid-syntax",
+                    severity="",
+                    line=(item.get("location") or {}).get("row"),
+                    message=item.get("message", ""),
+                )
+            )
+    return results

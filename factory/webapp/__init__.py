@@ -1,0 +1,1 @@
+"""The reviewer web app: server-rendered FastAPI pages for reviewing, adjudicating and admin."""

@@ -1,0 +1,37 @@
+"""Admin pages: every batch's review progress, and per batch who reviewed how much, how fast,
+and how accurately on gold tasks."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+
+from factory.models import Reviewer
+from factory.review.completion import all_batch_progress, batch_progress
+from factory.review.gold import gold_total
+from factory.review.reporting import reviewer_stats
+from factory.vocab import Role
+from factory.webapp import auth
+from factory.webapp.pages import render
+
+router = APIRouter(prefix="/admin")
+Admin = Depends(auth.require_role(Role.ADMIN))
+
+
+@router.get("", response_class=HTMLResponse)
+def batches(request: Request, user: Reviewer = Admin) -> HTMLResponse:
+    with Session(request.app.state.engine) as session:
+        progress = all_batch_progress(session)
+    return render(request, "admin_batches.html", {"user": user, "batches": progress})
+
+
+@router.get("/batch/{batch_id}", response_class=HTMLResponse)
+def batch(request: Request, batch_id: str, user: Reviewer = Admin) -> HTMLResponse:
+    with Session(request.app.state.engine) as session:
+        progress = batch_progress(session, batch_id)
+        stats = reviewer_stats(session, batch_id)
+        gold = gold_total(session, batch_id)
+    return render(
+        request,
+        "admin_batch.html",
+        {"user": user, "progress": progress, "stats": stats, "gold_tasks": gold},
+    )

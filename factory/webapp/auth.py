@@ -1,0 +1,124 @@
+"""Passwords, the session secret, the signed-in reviewer, roles and CSRF tokens."""
+
+import hmac
+import os
+import secrets
+from collections.abc import Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.datastructures import FormData
+
+from factory.models import Reviewer
+from factory.settings import factory_home
+from factory.vocab import Role
+
+SECRET_ENV = "FACTORY_WEBAPP_SECRET"  # noqa: S105  (a variable name)
+SECRET_FILE = "webapp-secret"  # noqa: S105  (a file name)
+CSRF_FIELD = "csrf_token"
+SESSION_REVIEWER = "reviewer_id"
+SESSION_CSRF = "csrf"
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValueError("a password needs at least 8 characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def session_secret() -> str:
+    """FACTORY_WEBAPP_SECRET, else a random secret kept (mode 600) under the factory home."""
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env
+    path = factory_home() / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Reviewer | None:
+    """The active, non-simulated reviewer with these credentials, or None."""
+    with Session(engine, expire_on_commit=False) as session:
+        reviewer = session.exec(select(Reviewer).where(Reviewer.username == username)).first()
+        stored = reviewer.password_hash if reviewer else ""
+        if not verify_password(stored, password) or reviewer is None or not reviewer.active:
+            return None
+        if needs_rehash(stored):
+            reviewer.password_hash = _hasher.hash(password)
+            session.add(reviewer)
+            session.commit()
+        return reviewer
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use."""
+    token = request.session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+async def checked_form(request: Request) -> FormData:
+    """The POSTed form, after checking its CSRF token against the session's."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get(SESSION_CSRF)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(status_code=403, detail="invalid or missing CSRF token; reload")
+    return form
+
+
+async def csrf_protect(request: Request) -> None:
+    """App-wide: every POST carries this session's CSRF token."""
+    if request.method == "POST":
+        await checked_form(request)
+
+
+class LoginRequired(Exception):
+    """Raised by dependencies when nobody is signed in; answered with a redirect to /login."""
+
+
+def current_reviewer(request: Request) -> Reviewer:
+    reviewer_id = request.session.get(SESSION_REVIEWER)
+    if reviewer_id is None:
+        raise LoginRequired
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        reviewer = session.get(Reviewer, reviewer_id)
+    if reviewer is None or not reviewer.active:
+        request.session.clear()
+        raise LoginRequired
+    return reviewer
+
+
+def require_role(*roles: Role) -> Callable[[Reviewer], Reviewer]:
+    allowed = frozenset(roles)
+
+    def check(reviewer: Reviewer = Depends(current_reviewer)) -> Reviewer:  # noqa: B008
+        if reviewer.role not in allowed:
+            raise HTTPException(status_code=403, detail=f"this page needs role {sorted(allowed)}")
+        return reviewer
+
+    return check

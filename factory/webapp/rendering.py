@@ -1,0 +1,150 @@
+"""What the review page shows about a task: highlighted code, a side-by-side diff, evidence.
+
+Everything that comes from prompts or candidate code reaches the page either through Jinja's
+autoescaping or through Pygments and difflib, which both escape their input. Model names and
+candidate sources are never loaded into these views: the review is blind.
+"""
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cache
+
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+from sqlmodel import Session, select
+
+from factory.models import Candidate, ExecutionRun, Finding, Prompt, ReviewTask, TestResult
+from factory.vocab import Dimension
+
+MAX_TEST_RESULTS = 20
+CODE_CSS_CLASS = "hl"
+
+RUBRIC: dict[str, str] = {
+    Dimension.CORRECTNESS: "5 passes and handles edge cases; 3 works on the main path; "
+    "1 wrong or does not run.",
+    Dimension.SECURITY: "5 no unsafe calls or injection paths; 3 minor risk; "
+    "1 exploitable (shell, eval, unchecked input).",
+    Dimension.READABILITY: "5 clear names and structure, easy to change; 3 followable with "
+    "effort; 1 hard to follow.",
+    Dimension.EFFICIENCY: "5 right algorithm and complexity; 3 acceptable; "
+    "1 needlessly slow or wasteful.",
+    Dimension.STYLE: "5 idiomatic and consistent; 3 some lapses; 1 ignores the language's "
+    "conventions.",
+}
+
+
+@dataclass(slots=True)
+class CandidatePanel:
+    """One side of the review page, as the reviewer sees it (no model name, no source)."""
+
+    label: str  # "A" (left) or "B" (right)
+    code_html: Markup
+    verdict: str
+    tests_passed: int
+    tests_total: int
+    wall_time_s: float | None
+    test_results: list[TestResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    metrics: list[Finding] = field(default_factory=list)
+
+
+@cache
+def code_formatter() -> HtmlFormatter:
+    return HtmlFormatter(cssclass=CODE_CSS_CLASS, linenos="table", wrapcode=True)
+
+
+def pygments_css() -> str:
+    return code_formatter().get_style_defs(f".{CODE_CSS_CLASS}")
+
+
+def highlight_code(code: str, language: str) -> Markup:
+    try:
+        lexer = get_lexer_by_name(language, stripnl=False)
+    except ClassNotFound:
+        lexer = TextLexer(stripnl=False)
+    return Markup(highlight(code, lexer, code_formatter()))  # noqa: S704  (Pygments escapes)
+
+
+def side_by_side_diff(left: str, right: str) -> Markup:
+    """difflib's side-by-side table; difflib escapes &, < and > in every line."""
+    table = difflib.HtmlDiff(tabsize=4, wrapcolumn=72).make_table(
+        left.splitlines(), right.splitlines(), "A", "B", context=True, numlines=3
+    )
+    return Markup(table)  # noqa: S704  (escaped by difflib)
+
+
+def candidate_panel(session: Session, candidate_id: int, label: str, language: str):
+    candidate = session.get(Candidate, candidate_id)
+    assert candidate is not None
+    run = session.exec(
+        select(ExecutionRun)
+        .where(ExecutionRun.candidate_id == candidate_id)
+        .order_by(ExecutionRun.attempt.desc(), ExecutionRun.id.desc())
+        .limit(1)
+    ).first()
+    results: list[TestResult] = []
+    if run is not None:
+        results = list(
+            session.exec(
+                select(TestResult)
+                .where(TestResult.execution_run_id == run.id)
+                .order_by(TestResult.id)
+                .limit(MAX_TEST_RESULTS)
+            )
+        )
+    findings = list(
+        session.exec(
+            select(Finding)
+            .where(Finding.candidate_id == candidate_id)
+            .order_by(Finding.dimension, Finding.line, Finding.id)
+        )
+    )
+    return CandidatePanel(
+        label=label,
+        code_html=highlight_code(candidate.code, language),
+        verdict=run.verdict if run else "not run",
+        tests_passed=run.tests_passed if run else 0,
+        tests_total=run.tests_total if run else 0,
+        wall_time_s=run.wall_time_s if run else None,
+        test_results=results,
+        findings=[f for f in findings if f.value is None],
+        metrics=[f for f in findings if f.value is not None],
+    )
+
+
+@dataclass(slots=True)
+class ReviewView:
+    task: ReviewTask
+    prompt: Prompt
+    left: CandidatePanel
+    right: CandidatePanel
+    diff_html: Markup
+
+
+def review_view(session: Session, task: ReviewTask, *, swapped: bool) -> ReviewView:
+    """The page's content for a task, in the order this claim shows it."""
+    prompt = session.get(Prompt, task.prompt_id)
+    assert prompt is not None
+    left_id, right_id = displayed_order(task, swapped=swapped)
+    left = candidate_panel(session, left_id, "A", task.language)
+    right = candidate_panel(session, right_id, "B", task.language)
+    codes = {
+        c.id: c.code
+        for c in session.exec(select(Candidate).where(Candidate.id.in_([left_id, right_id])))
+    }
+    return ReviewView(task, prompt, left, right, side_by_side_diff(codes[left_id], codes[right_id]))
+
+
+def displayed_order(task: ReviewTask, *, swapped: bool) -> tuple[int, int]:
+    """(left, right) candidate ids as shown on the page."""
+    if swapped:
+        return task.candidate_b_id, task.candidate_a_id
+    return task.candidate_a_id, task.candidate_b_id
+
+
+def canonical_preference(displayed: int, *, swapped: bool) -> int:
+    """The page's preference (negative = left better) in the task's canonical A/B order."""
+    return -displayed if swapped else displayed

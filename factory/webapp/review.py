@@ -1,0 +1,297 @@
+"""Sign-in, the reviewer's queue and review page, and the senior adjudication pages."""
+
+import secrets
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, select
+from starlette.datastructures import FormData
+
+from factory.models import Annotation, Reviewer, ReviewTask, TaskClaim
+from factory.models._base import utcnow
+from factory.review.adjudication import adjudicate, adjudication_queue
+from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
+from factory.review.queue import claim_next, skip_claim, submit_review
+from factory.vocab import (
+    DIMENSIONS,
+    PREFERENCE_MAX,
+    PREFERENCE_MIN,
+    ClaimStatus,
+    Role,
+    TaskStatus,
+)
+from factory.webapp import auth
+from factory.webapp.pages import flash, render, see_other
+from factory.webapp.rendering import (
+    canonical_preference,
+    displayed_order,
+    review_view,
+)
+
+router = APIRouter()
+Signed = Depends(auth.current_reviewer)
+Senior = Depends(auth.require_role(Role.SENIOR, Role.ADMIN))
+Form = Depends(auth.checked_form)
+
+SKIP_REASONS = (
+    "Outside my expertise",
+    "Prompt is unclear or broken",
+    "Candidates cannot be compared",
+    "Conflict of interest",
+)
+
+
+def _engine(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.engine
+
+
+def _review_settings(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.config.review
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", {"user": None})
+
+
+@router.post("/login")
+def login(request: Request, form: FormData = Form) -> Response:
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    reviewer = auth.authenticate(_engine(request), username, password)
+    if reviewer is None:
+        return render(
+            request,
+            "login.html",
+            {"user": None, "error": "Unknown username or wrong password.", "username": username},
+            status_code=401,
+        )
+    # A fresh session (and CSRF token) at sign-in, so a planted cookie is worth nothing.
+    request.session.clear()
+    request.session[auth.SESSION_REVIEWER] = reviewer.id
+    request.session[auth.SESSION_CSRF] = secrets.token_urlsafe(32)
+    return see_other("/")
+
+
+@router.post("/logout")
+def logout(request: Request, _form: FormData = Form) -> Response:
+    request.session.clear()
+    return see_other("/login")
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: Reviewer = Signed) -> HTMLResponse:
+    with Session(_engine(request)) as session:
+        done = len(
+            session.exec(select(Annotation.id).where(Annotation.reviewer_id == user.id)).all()
+        )
+        current = session.exec(
+            select(TaskClaim).where(
+                TaskClaim.reviewer_id == user.id,
+                TaskClaim.status == ClaimStatus.ACTIVE,
+                TaskClaim.expires_at > utcnow(),
+            )
+        ).first()
+        open_tasks = len(
+            session.exec(
+                select(ReviewTask.id).where(
+                    ReviewTask.status == TaskStatus.OPEN,
+                    ReviewTask.language.in_(user.languages or [""]),
+                )
+            ).all()
+        )
+    return render(
+        request,
+        "home.html",
+        {"user": user, "done": done, "current": current, "open_tasks": open_tasks},
+    )
+
+
+def _claim_and_go(request: Request, user: Reviewer) -> Response:
+    claim = claim_next(
+        _engine(request), user.id, lease_seconds=_review_settings(request).lease_seconds
+    )
+    if claim is None:
+        flash(request, "Nothing left in your queue. Thank you!", "success")
+        return see_other("/")
+    return see_other(f"/review/{claim.id}")
+
+
+@router.post("/next")
+def next_task(request: Request, user: Reviewer = Signed, _form: FormData = Form) -> Response:
+    return _claim_and_go(request, user)
+
+
+def _own_active_claim(request: Request, claim_id: int, user: Reviewer) -> TaskClaim:
+    with Session(_engine(request)) as session:
+        claim = session.get(TaskClaim, claim_id)
+    if claim is None or claim.reviewer_id != user.id:
+        raise HTTPException(status_code=404, detail=f"claim {claim_id} is not one of yours")
+    if claim.status != ClaimStatus.ACTIVE:
+        raise HTTPException(
+            status_code=409, detail=f"claim {claim_id} is already {claim.status}; take the next"
+        )
+    return claim
+
+
+def _review_page(
+    request: Request,
+    claim: TaskClaim,
+    user: Reviewer,
+    *,
+    error: str | None = None,
+    values: FormData | None = None,
+) -> HTMLResponse:
+    with Session(_engine(request)) as session:
+        task = session.get(ReviewTask, claim.task_id)
+        assert task is not None
+        view = review_view(session, task, swapped=claim.swapped)
+    return render(
+        request,
+        "review.html",
+        {
+            "user": user,
+            "claim": claim,
+            "view": view,
+            "error": error,
+            "values": values or {},
+            "skip_reasons": SKIP_REASONS,
+            "expires_at": claim.expires_at.strftime("%H:%M"),
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.get("/review/{claim_id}", response_class=HTMLResponse)
+def review_page(request: Request, claim_id: int, user: Reviewer = Signed) -> HTMLResponse:
+    return _review_page(request, _own_active_claim(request, claim_id, user), user)
+
+
+def _int_field(form: FormData, name: str, label: str) -> int:
+    raw = form.get(name)
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise ReviewError(f"{label} is missing") from None
+
+
+def parse_review_form(form: FormData, task: ReviewTask, *, swapped: bool):  # type: ignore[no-untyped-def]
+    """(canonical preference, scores by candidate id, rationale) from the page's fields."""
+    left_id, right_id = displayed_order(task, swapped=swapped)
+    scores: dict[int, dict[str, int]] = {left_id: {}, right_id: {}}
+    for side, candidate_id in (("left", left_id), ("right", right_id)):
+        label = "A" if side == "left" else "B"
+        for dimension in DIMENSIONS:
+            scores[candidate_id][dimension.value] = _int_field(
+                form, f"score-{side}-{dimension.value}", f"the {dimension.value} score of {label}"
+            )
+    displayed = _int_field(form, "preference", "the preference")
+    if not PREFERENCE_MIN <= displayed <= PREFERENCE_MAX:
+        raise ReviewError(f"preference {displayed} is out of range")
+    rationale = str(form.get("rationale", ""))
+    return canonical_preference(displayed, swapped=swapped), scores, rationale
+
+
+@router.post("/review/{claim_id}")
+def submit(
+    request: Request, claim_id: int, user: Reviewer = Signed, form: FormData = Form
+) -> Response:
+    claim = _own_active_claim(request, claim_id, user)
+    with Session(_engine(request)) as session:
+        task = session.get(ReviewTask, claim.task_id)
+        assert task is not None
+    try:
+        preference, scores, rationale = parse_review_form(form, task, swapped=claim.swapped)
+        submit_review(
+            _engine(request),
+            claim.id,
+            user.id,
+            preference=preference,
+            scores=scores,
+            rationale=rationale,
+            disagreement_threshold=_review_settings(request).disagreement_threshold,
+        )
+    except LeaseExpiredError as exc:
+        flash(request, str(exc), "error")
+        return see_other("/")
+    except NotYoursError as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    except ReviewError as exc:
+        return _review_page(request, claim, user, error=str(exc), values=form)
+    flash(request, f"Review of task {task.id} saved.", "success")
+    if form.get("advance", "1") == "0":
+        return see_other("/")
+    return _claim_and_go(request, user)
+
+
+@router.post("/review/{claim_id}/skip")
+def skip(request: Request, claim_id: int, user: Reviewer = Signed, form: FormData = Form):
+    claim = _own_active_claim(request, claim_id, user)
+    reason = str(form.get("reason", "")).strip()
+    detail = str(form.get("detail", "")).strip()
+    full = f"{reason}: {detail}" if reason and detail else reason or detail
+    try:
+        skip_claim(_engine(request), claim.id, user.id, reason=full)
+    except ReviewError as exc:
+        return _review_page(request, claim, user, error=str(exc))
+    flash(request, f"Task {claim.task_id} skipped ({full}).", "info")
+    return _claim_and_go(request, user)
+
+
+@router.get("/adjudication", response_class=HTMLResponse)
+def adjudication_list(request: Request, user: Reviewer = Senior) -> HTMLResponse:
+    with Session(_engine(request)) as session:
+        tasks = adjudication_queue(session)
+    return render(request, "adjudication_list.html", {"user": user, "tasks": tasks})
+
+
+def _disputed(request: Request, task_id: int):  # type: ignore[no-untyped-def]
+    with Session(_engine(request)) as session:
+        task = session.get(ReviewTask, task_id)
+        if task is None:
+            raise HTTPException(status_code=404, detail=f"task {task_id} does not exist")
+        view = review_view(session, task, swapped=False)
+        reviews = session.exec(
+            select(Annotation, Reviewer.username)
+            .join(Reviewer, Reviewer.id == Annotation.reviewer_id)
+            .where(Annotation.task_id == task_id)
+            .order_by(Annotation.id)
+        ).all()
+    return task, view, reviews
+
+
+@router.get("/adjudication/{task_id}", response_class=HTMLResponse)
+def adjudication_page(request: Request, task_id: int, user: Reviewer = Senior) -> HTMLResponse:
+    task, view, reviews = _disputed(request, task_id)
+    return render(
+        request,
+        "adjudicate.html",
+        {"user": user, "task": task, "view": view, "reviews": reviews, "error": None},
+    )
+
+
+@router.post("/adjudication/{task_id}")
+def adjudication_submit(
+    request: Request, task_id: int, user: Reviewer = Senior, form: FormData = Form
+) -> Response:
+    try:
+        preference = _int_field(form, "preference", "the preference")
+        adjudicate(
+            _engine(request),
+            task_id,
+            user.id,
+            preference=preference,
+            rationale=str(form.get("rationale", "")),
+        )
+    except NotYoursError as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    except ReviewError as exc:
+        task, view, reviews = _disputed(request, task_id)
+        return render(
+            request,
+            "adjudicate.html",
+            {"user": user, "task": task, "view": view, "reviews": reviews, "error": str(exc)},
+            status_code=400,
+        )
+    flash(request, f"Task {task_id} adjudicated.", "success")
+    return see_other("/adjudication")
