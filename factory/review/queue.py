@@ -99,7 +99,7 @@ _ORDER = (_t.priority.desc(), _t.id)
 _ELIGIBLE = select(_t.id).where(*_ELIGIBLE_WHERE).order_by(*_ORDER).limit(1)
 _ELIGIBLE_IN_BATCH = (
     select(_t.id)
-    .where(*_ELIGIBLE_WHERE, _t.batch_id == bindparam("batch_id"))
+    .where(*_ELIGIBLE_WHERE, _t.batch_id == bindparam("in_batch"))
     .order_by(*_ORDER)
     .limit(1)
 )
@@ -184,7 +184,7 @@ def _reserve_slot(session: Session, reviewer: Reviewer, batch_id: str | None) ->
         return None
     params = {"reviewer_id": reviewer.id, "languages": list(reviewer.languages)}
     if batch_id is not None:
-        params["batch_id"] = batch_id
+        params["in_batch"] = batch_id
     if is_sqlite(session.get_bind()):
         take = _TAKE_SQLITE if batch_id is None else _TAKE_SQLITE_IN_BATCH
         row = session.execute(take, params).first()
