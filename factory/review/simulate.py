@@ -6,6 +6,7 @@ plausible but carry no human judgement: every reviewer and annotation they make 
 `simulated`, and packaging refuses such work unless explicitly allowed.
 """
 
+import hashlib
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -23,7 +24,12 @@ from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdic
 
 SIMULATED_PREFIX = "sim-"
 SIMULATED_SENIOR = "sim-senior"
-NOISE_PROBABILITY = 0.25
+NOISE_PROBABILITY = 0.15
+# How far below its evidence-based score a candidate's hidden quality sits, and how often. Every
+# simulated reviewer sees the same hidden quality (as a panel of experts largely would), so their
+# scores vary across candidates together; without it most clean candidates score 5 everywhere and
+# the little noise left is all the variance agreement statistics see.
+QUALITY_SHIFTS = ((0, 0.5), (1, 0.35), (2, 0.15))
 
 CORRECTNESS_BY_VERDICT = {Verdict.PASSED: 5, Verdict.FAILED: 2}
 
@@ -41,6 +47,7 @@ class SimulationCounts:
 class Evidence:
     """What a simulated reviewer looks at for one candidate."""
 
+    candidate_id: int
     verdict: str | None
     findings: Counter[str]  # dimension -> number of issues
 
@@ -92,7 +99,7 @@ def load_evidence(session: Session, candidate_ids: list[int]) -> dict[int, Evide
     )
     for candidate_id, dimension in rows:
         findings[candidate_id][dimension] += 1
-    return {c: Evidence(verdicts.get(c), findings[c]) for c in candidate_ids}
+    return {c: Evidence(c, verdicts.get(c), findings[c]) for c in candidate_ids}
 
 
 def _noisy(value: int, rng: random.Random, low: int, high: int) -> int:
@@ -101,15 +108,28 @@ def _noisy(value: int, rng: random.Random, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
+def hidden_quality_shift(candidate_id: int, dimension: str) -> int:
+    """The same for every simulated reviewer: a stable draw per candidate and dimension."""
+    digest = hashlib.sha256(f"{candidate_id}:{dimension}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    for shift, share in QUALITY_SHIFTS:
+        if draw < share:
+            return shift
+        draw -= share
+    return QUALITY_SHIFTS[-1][0]
+
+
 def simulated_scores(evidence: Evidence, rng: random.Random) -> dict[str, int]:
-    """1-5 per dimension: tests decide correctness, each finding costs a point elsewhere."""
+    """1-5 per dimension: tests decide correctness, each finding costs a point elsewhere, and a
+    hidden quality shared by all simulated reviewers spreads candidates the evidence ties."""
     scores = {}
     for dimension in DIMENSIONS:
         if dimension == Dimension.CORRECTNESS:
             base = CORRECTNESS_BY_VERDICT.get(evidence.verdict, 1 if evidence.verdict else 3)
         else:
             base = 5 - min(3, evidence.findings[dimension])
-        scores[dimension.value] = _noisy(base, rng, 1, 5)
+            base -= hidden_quality_shift(evidence.candidate_id, dimension.value)
+        scores[dimension.value] = _noisy(max(1, base), rng, 1, 5)
     return scores
 
 

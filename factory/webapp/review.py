@@ -4,7 +4,7 @@ import secrets
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 from starlette.datastructures import FormData
 
 from factory.models import Annotation, Reviewer, ReviewTask, TaskClaim
@@ -82,9 +82,9 @@ def logout(request: Request, _form: FormData = Form) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: Reviewer = Signed) -> HTMLResponse:
     with Session(_engine(request)) as session:
-        done = len(
-            session.exec(select(Annotation.id).where(Annotation.reviewer_id == user.id)).all()
-        )
+        done = session.exec(
+            select(func.count()).select_from(Annotation).where(Annotation.reviewer_id == user.id)
+        ).one()
         current = session.exec(
             select(TaskClaim).where(
                 TaskClaim.reviewer_id == user.id,
@@ -92,14 +92,14 @@ def home(request: Request, user: Reviewer = Signed) -> HTMLResponse:
                 TaskClaim.expires_at > utcnow(),
             )
         ).first()
-        open_tasks = len(
-            session.exec(
-                select(ReviewTask.id).where(
-                    ReviewTask.status == TaskStatus.OPEN,
-                    ReviewTask.language.in_(user.languages or [""]),
-                )
-            ).all()
-        )
+        open_tasks = session.exec(
+            select(func.count())
+            .select_from(ReviewTask)
+            .where(
+                ReviewTask.status == TaskStatus.OPEN,
+                ReviewTask.language.in_(user.languages or [""]),
+            )
+        ).one()
     return render(
         request,
         "home.html",

@@ -1,0 +1,388 @@
+"""A release's QA report: every figure read from the database, so it can be re-derived later.
+
+The funnel follows one batch from the file received to the rows packaged; the other sections
+say why rows dropped out (execution verdicts, security findings, contamination, exclusions) and
+how far the labels can be trusted (agreement cells with bootstrap CIs, gold accuracy).
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+from sqlmodel import Session
+
+from factory.agreement.report import AgreementReport, agreement_report
+from factory.models import (
+    Annotation,
+    Batch,
+    Candidate,
+    ContaminationFlag,
+    DuplicateRecord,
+    ExecutionRun,
+    Finding,
+    GenerationFailure,
+    PreferencePair,
+    Prompt,
+    QuarantinedRecord,
+    ReviewTask,
+)
+from factory.packaging.selection import select_pairs
+from factory.settings import AgreementSettings, load_config
+from factory.vocab import CandidateSource
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStep:
+    stage: str
+    count: int | None  # None: the stage has not happened (e.g. nothing packaged yet)
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCost:
+    model: str
+    candidates: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    failures: int
+
+
+@dataclass(slots=True)
+class QAReport:
+    batch_ids: list[str]
+    simulated: bool
+    funnel: list[FunnelStep]
+    dropped: dict[str, int]  # intake refusals by kind: quarantined, duplicates
+    verdicts: dict[str, int]  # first sandbox run per candidate (not references), by verdict
+    cwe_findings: dict[int, int]  # CWE id -> findings
+    contamination: dict[str, int]  # benchmark -> flagged prompts
+    contaminated_prompts: int
+    models: list[ModelCost]
+    task_statuses: dict[str, int]
+    exclusions: dict[str, int]  # packaging exclusions by reason (tasks)
+    agreement: AgreementReport
+    judged_figures: int  # rows of the agreement gate: cells and reviewers with enough items
+    evidence_required: bool  # agreement.require_agreement_evidence
+    packaged: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """The agreement gate's verdict: no figure under threshold, and some figure judged."""
+        has_evidence = self.judged_figures > 0 or not self.evidence_required
+        return self.agreement.passed and has_evidence
+
+    def funnel_count(self, stage: str) -> int | None:
+        for step in self.funnel:
+            if step.stage == stage:
+                return step.count
+        raise KeyError(f"no funnel stage {stage!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_ids": list(self.batch_ids),
+            "simulated": self.simulated,
+            "passed": self.passed,
+            "funnel": [asdict(step) for step in self.funnel],
+            "dropped": dict(self.dropped),
+            "execution_verdicts": dict(self.verdicts),
+            # JSON object keys are strings; keep the CWE id readable as "CWE-78".
+            "security_findings_by_cwe": {f"CWE-{k}": v for k, v in self.cwe_findings.items()},
+            "contamination": {
+                "prompts": self.contaminated_prompts,
+                "by_benchmark": dict(self.contamination),
+            },
+            "generation": [asdict(model) for model in self.models],
+            "review_task_statuses": dict(self.task_statuses),
+            "packaging_exclusions": dict(self.exclusions),
+            "packaged": {config: dict(splits) for config, splits in self.packaged.items()},
+            "agreement": self.agreement.to_dict() | {"judged_figures": self.judged_figures},
+        }
+
+    def summary_markdown(self) -> str:
+        """The short version for the data card: funnel, agreement verdict, gold accuracy."""
+        gold = self.agreement.gold
+        mean_gold = sum(g.accuracy for g in gold) / len(gold) if gold else None
+        verdict = "passed" if self.passed else "**failed**"
+        parts = [
+            _funnel_table(self.funnel),
+            f"Agreement gate: {verdict}; "
+            f"{len(self.agreement.failing_cells)} failing cell(s), "
+            f"{len(self.agreement.flagged_reviewers)} flagged reviewer(s), "
+            f"{self.judged_figures} figure(s) judged.",
+            "Mean gold accuracy: "
+            + ("n/a (no gold answers)" if mean_gold is None else f"{mean_gold:.2f}")
+            + f" over {len(gold)} reviewer(s).",
+        ]
+        return "\n\n".join(parts)
+
+    def to_markdown(self) -> str:
+        sections = [
+            "# QA report",
+            f"Batches: {', '.join(self.batch_ids) or 'none'}",
+        ]
+        if self.simulated:
+            sections.append("> **Warning:** labels come from simulated reviewers, not people.")
+        sections += [
+            "## Funnel",
+            _funnel_table(self.funnel),
+            "## Intake refusals",
+            _count_table("reason", self.dropped),
+            "## Execution outcomes (first run per generated candidate)",
+            _count_table("verdict", self.verdicts),
+            "## Security findings by CWE",
+            _count_table("CWE", {f"CWE-{k}": v for k, v in self.cwe_findings.items()}),
+            "## Decontamination",
+            f"Prompts flagged as contaminated: {self.contaminated_prompts}",
+            _count_table("benchmark", self.contamination),
+            "## Generation models and cost",
+            _models_table(self.models),
+            "## Review tasks",
+            _count_table("status", self.task_statuses),
+            "## Packaging exclusions",
+            _count_table("reason", self.exclusions),
+            "## Packaged rows",
+            _packaged_table(self.packaged),
+            "## Agreement",
+            f"Gate: {'passed' if self.passed else '**failed**'}",
+            self.agreement.cells_markdown(),
+            "## Gold accuracy per reviewer",
+            self.agreement.gold_markdown(),
+        ]
+        return "\n\n".join(sections) + "\n"
+
+
+def build_qa_report(
+    session: Session,
+    batch_ids: list[str],
+    *,
+    packaged: dict[str, dict[str, int]] | None = None,
+    simulated: bool = False,
+    agreement_settings: AgreementSettings | None = None,
+) -> QAReport:
+    """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written."""
+    if not batch_ids:
+        raise ValueError("build_qa_report needs at least one batch id")
+    known = set(session.scalars(select(Batch.id).where(Batch.id.in_(batch_ids))))
+    missing = [batch_id for batch_id in batch_ids if batch_id not in known]
+    if missing:
+        raise ValueError(f"QA report: unknown batch id(s) {missing}")
+    settings = agreement_settings or load_config().agreement
+    agreement = agreement_report(session, batch_ids, settings)
+    flagged = set(agreement.flagged_reviewers) if settings.exclude_flagged_reviewers else set()
+    selection = select_pairs(
+        session, batch_ids, allow_simulated=simulated, flagged_reviewers=flagged
+    )
+    counts = _Counts(session, batch_ids)
+    return QAReport(
+        batch_ids=list(batch_ids),
+        simulated=simulated,
+        funnel=counts.funnel(packaged),
+        dropped=counts.dropped(),
+        verdicts=counts.verdicts(),
+        cwe_findings=counts.cwe_findings(),
+        contamination=counts.contamination(),
+        contaminated_prompts=counts.contaminated_prompts(),
+        models=counts.models(),
+        task_statuses=dict(sorted(selection.task_statuses.items())),
+        exclusions=dict(sorted(selection.excluded.items())),
+        agreement=agreement,
+        judged_figures=len(agreement.gate_frame()),
+        evidence_required=settings.require_agreement_evidence,
+        packaged={config: dict(splits) for config, splits in (packaged or {}).items()},
+    )
+
+
+class _Counts:
+    """The direct queries behind each section, all restricted to the report's batches."""
+
+    def __init__(self, session: Session, batch_ids: list[str]) -> None:
+        self.session = session
+        self.batch_ids = batch_ids
+
+    def _in(self, table: Any) -> Any:
+        return table.batch_id.in_(self.batch_ids)
+
+    def scalar(self, query: Any) -> int:
+        return int(self.session.scalar(query) or 0)
+
+    def funnel(self, packaged: dict[str, dict[str, int]] | None) -> list[FunnelStep]:
+        prompts = select(func.count(Prompt.id)).where(self._in(Prompt))
+        non_reference = Candidate.source != CandidateSource.REFERENCE
+        tasks = select(ReviewTask.id).where(self._in(ReviewTask), ReviewTask.is_gold.is_(False))
+        return [
+            FunnelStep(
+                "received",
+                self.scalar(select(func.sum(Batch.received)).where(Batch.id.in_(self.batch_ids))),
+                "records",
+            ),
+            FunnelStep("accepted", self.scalar(prompts), "prompts"),
+            FunnelStep(
+                "gradable", self.scalar(prompts.where(Prompt.gradable.is_(True))), "prompts"
+            ),
+            FunnelStep(
+                "stable",
+                self.scalar(prompts.where(Prompt.gradable.is_(True), Prompt.stable.is_(True))),
+                "prompts",
+            ),
+            FunnelStep(
+                "generated",
+                self.scalar(
+                    select(func.count(Candidate.id)).where(self._in(Candidate), non_reference)
+                ),
+                "candidates",
+            ),
+            FunnelStep(
+                "executed",
+                self.scalar(
+                    select(func.count(distinct(ExecutionRun.candidate_id)))
+                    .join(Candidate, Candidate.id == ExecutionRun.candidate_id)
+                    .where(self._in(ExecutionRun), non_reference)
+                ),
+                "candidates",
+            ),
+            FunnelStep(
+                "reviewed",
+                self.scalar(
+                    select(func.count(distinct(Annotation.task_id))).where(
+                        Annotation.task_id.in_(tasks)
+                    )
+                ),
+                "tasks",
+            ),
+            FunnelStep(
+                "agreed",
+                self.scalar(
+                    select(func.count(PreferencePair.id)).where(PreferencePair.task_id.in_(tasks))
+                ),
+                "preference pairs",
+            ),
+            FunnelStep(
+                "packaged",
+                None if packaged is None else sum(sum(s.values()) for s in packaged.values()),
+                "rows",
+            ),
+        ]
+
+    def dropped(self) -> dict[str, int]:
+        return {
+            "quarantined": self.scalar(
+                select(func.count(QuarantinedRecord.id)).where(self._in(QuarantinedRecord))
+            ),
+            "duplicates": self.scalar(
+                select(func.count(DuplicateRecord.id)).where(self._in(DuplicateRecord))
+            ),
+        }
+
+    def verdicts(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(ExecutionRun.verdict, func.count(ExecutionRun.id))
+            .join(Candidate, Candidate.id == ExecutionRun.candidate_id)
+            .where(
+                self._in(ExecutionRun),
+                ExecutionRun.attempt == 1,
+                Candidate.source != CandidateSource.REFERENCE,
+            )
+            .group_by(ExecutionRun.verdict)
+            .order_by(ExecutionRun.verdict)
+        )
+        return {verdict: int(n) for verdict, n in rows}
+
+    def cwe_findings(self) -> dict[int, int]:
+        rows = self.session.execute(
+            select(Finding.cwe_id, func.count(Finding.id))
+            .join(Candidate, Candidate.id == Finding.candidate_id)
+            .where(self._in(Candidate), Finding.cwe_id.is_not(None))
+            .group_by(Finding.cwe_id)
+            .order_by(Finding.cwe_id)
+        )
+        return {int(cwe): int(n) for cwe, n in rows}
+
+    def contaminated_prompts(self) -> int:
+        return self.scalar(
+            select(func.count(Prompt.id)).where(self._in(Prompt), Prompt.contaminated.is_(True))
+        )
+
+    def contamination(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(ContaminationFlag.benchmark, func.count(distinct(ContaminationFlag.prompt_id)))
+            .join(Prompt, Prompt.id == ContaminationFlag.prompt_id)
+            .where(self._in(Prompt))
+            .group_by(ContaminationFlag.benchmark)
+            .order_by(ContaminationFlag.benchmark)
+        )
+        return {benchmark: int(n) for benchmark, n in rows}
+
+    def models(self) -> list[ModelCost]:
+        failures = dict(
+            self.session.execute(
+                select(GenerationFailure.model, func.count(GenerationFailure.id))
+                .where(self._in(GenerationFailure))
+                .group_by(GenerationFailure.model)
+            ).all()
+        )
+        rows = self.session.execute(
+            select(
+                Candidate.model,
+                func.count(Candidate.id),
+                func.sum(Candidate.prompt_tokens),
+                func.sum(Candidate.completion_tokens),
+                func.sum(Candidate.cost_usd),
+            )
+            .where(self._in(Candidate), Candidate.source != CandidateSource.REFERENCE)
+            .group_by(Candidate.model)
+            .order_by(Candidate.model)
+        )
+        made = {
+            model: ModelCost(model, int(n), int(p or 0), int(c or 0), float(cost or 0.0), 0)
+            for model, n, p, c, cost in rows
+        }
+        for model, n in failures.items():
+            base = made.get(model, ModelCost(model, 0, 0, 0, 0.0, 0))
+            made[model] = ModelCost(
+                model,
+                base.candidates,
+                base.prompt_tokens,
+                base.completion_tokens,
+                base.cost_usd,
+                int(n),
+            )
+        return [made[model] for model in sorted(made)]
+
+
+def _funnel_table(funnel: list[FunnelStep]) -> str:
+    lines = [f"| {s.stage} | {'n/a' if s.count is None else s.count} | {s.unit} |" for s in funnel]
+    return "| stage | count | unit |\n|---|---:|---|\n" + "\n".join(lines)
+
+
+def _count_table(label: str, counts: dict[str, int]) -> str:
+    if not counts:
+        return "None."
+    lines = [f"| {key} | {value} |" for key, value in counts.items()]
+    return f"| {label} | count |\n|---|---:|\n" + "\n".join(lines)
+
+
+def _models_table(models: list[ModelCost]) -> str:
+    if not models:
+        return "No generated candidates."
+    lines = [
+        f"| {m.model or '(unnamed)'} | {m.candidates} | {m.prompt_tokens} | "
+        f"{m.completion_tokens} | {m.cost_usd:.4f} | {m.failures} |"
+        for m in models
+    ]
+    header = (
+        "| model | candidates | prompt tokens | completion tokens | cost (USD) | failures |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
+    )
+    return header + "\n".join(lines)
+
+
+def _packaged_table(packaged: dict[str, dict[str, int]]) -> str:
+    if not packaged:
+        return "Nothing packaged yet."
+    lines = [
+        f"| {config} | {split} | {rows} |"
+        for config, splits in packaged.items()
+        for split, rows in splits.items()
+    ]
+    return "| config | split | rows |\n|---|---|---:|\n" + "\n".join(lines)
