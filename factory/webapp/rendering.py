@@ -7,11 +7,12 @@ candidate sources are never loaded into these views: the review is blind.
 
 import difflib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 from sqlmodel import Session, select
@@ -60,14 +61,23 @@ def pygments_css() -> str:
     return code_formatter().get_style_defs(f".{CODE_CSS_CLASS}")
 
 
-def highlight_code(code: str, language: str) -> Markup:
+@cache
+def _lexer(language: str) -> Lexer:
+    # Lexer lookup scans Pygments' registry and plugins: too slow to repeat per page.
     try:
-        lexer = get_lexer_by_name(language, stripnl=False)
+        return get_lexer_by_name(language, stripnl=False)
     except ClassNotFound:
-        lexer = TextLexer(stripnl=False)
-    return Markup(highlight(code, lexer, code_formatter()))  # noqa: S704  (Pygments escapes)
+        return TextLexer(stripnl=False)
 
 
+# Candidate code never changes once stored, and each task is opened by several reviewers (and
+# reloaded), so the rendered HTML is worth keeping: it is most of a review page's CPU time.
+@lru_cache(maxsize=4096)
+def highlight_code(code: str, language: str) -> Markup:
+    return Markup(highlight(code, _lexer(language), code_formatter()))  # noqa: S704  (escaped)
+
+
+@lru_cache(maxsize=2048)
 def side_by_side_diff(left: str, right: str) -> Markup:
     """difflib's side-by-side table; difflib escapes &, < and > in every line."""
     table = difflib.HtmlDiff(tabsize=4, wrapcolumn=72).make_table(
