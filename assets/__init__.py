@@ -2,9 +2,28 @@
 
 from types import ModuleType
 
-from assets import execution, generation, intake, jobs, publishing, review, signals
+from assets import (
+    agreement,
+    execution,
+    generation,
+    intake,
+    jobs,
+    packaging,
+    publishing,
+    review,
+    signals,
+)
 
 # Every stage module, in chain order. Definitions loads assets and checks from these.
-ASSET_MODULES: list[ModuleType] = [intake, generation, execution, signals, review, publishing]
+ASSET_MODULES: list[ModuleType] = [
+    intake,
+    generation,
+    execution,
+    signals,
+    review,
+    agreement,
+    packaging,
+    publishing,
+]
 
 JOBS: list = jobs.JOBS

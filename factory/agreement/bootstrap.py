@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from factory.agreement.resampling import BatchStatistic, batched_values
+
 CONFIDENCE = 0.95
 
 
@@ -27,6 +29,20 @@ def bootstrap_ci(
         value = statistic(rng.integers(0, n_items, size=n_items))
         if value is not None:
             values.append(value)
+    return _percentile_interval(np.asarray(values, dtype=float), samples)
+
+
+def bootstrap_ci_batched(
+    n_items: int, statistic: BatchStatistic, *, samples: int, seed: int
+) -> tuple[float | None, float | None]:
+    """The same interval, with a statistic that evaluates all resamples at once (resampling.py)."""
+    if n_items < 2 or samples <= 0:
+        return None, None
+    values = batched_values(n_items, statistic, samples=samples, seed=seed)
+    return _percentile_interval(values[np.isfinite(values)], samples)
+
+
+def _percentile_interval(values: np.ndarray, samples: int) -> tuple[float | None, float | None]:
     if len(values) < samples / 2:
         return None, None
     tail = (1 - CONFIDENCE) / 2 * 100

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from factory.agreement.bootstrap import bootstrap_ci
+from factory.agreement.bootstrap import bootstrap_ci_batched
 from factory.agreement.data import Rating, ReviewData, Score
 from factory.agreement.metrics import (
     ordinal_alpha,
@@ -23,6 +23,7 @@ from factory.agreement.metrics import (
     preference_kappa,
     reliability_matrix,
 )
+from factory.agreement.resampling import alpha_statistic, kappa_statistic
 from factory.settings import AgreementSettings
 from factory.vocab import DIMENSIONS
 
@@ -99,12 +100,12 @@ def kappa_cells(ratings: list[Rating], settings: AgreementSettings) -> list[Cell
     for (language, task_type), items in sorted(pairs.items()):
         data = np.array(items)
 
-        def statistic(indices: np.ndarray, data: np.ndarray = data) -> float | None:
-            return preference_kappa(data[indices, 0], data[indices, 1])
-
         value = preference_kappa(data[:, 0], data[:, 1])
-        low, high = bootstrap_ci(
-            len(items), statistic, samples=settings.bootstrap_samples, seed=settings.seed
+        low, high = bootstrap_ci_batched(
+            len(items),
+            kappa_statistic(data),
+            samples=settings.bootstrap_samples,
+            seed=settings.seed,
         )
         cells.append(
             Cell(
@@ -143,11 +144,8 @@ def alpha_cells(scores: list[Score], settings: AgreementSettings) -> list[Cell]:
         n_items = pairable_units(matrix)
         value = ordinal_alpha(matrix)
 
-        def statistic(indices: np.ndarray, matrix: np.ndarray = matrix) -> float | None:
-            return ordinal_alpha(matrix[:, indices])
-
-        low, high = bootstrap_ci(
-            n_items, statistic, samples=settings.bootstrap_samples, seed=settings.seed
+        low, high = bootstrap_ci_batched(
+            n_items, alpha_statistic(matrix), samples=settings.bootstrap_samples, seed=settings.seed
         )
         cells.append(
             Cell(

@@ -1,0 +1,124 @@
+"""What a release of some batches contains: every row of every config, with its split and sources.
+
+Planning reads the database once and decides everything; writing (`staging.py`) only streams the
+planned rows to files. Simulated labels are refused here, before anything is written.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from factory.agreement.data import load_review_data
+from factory.agreement.gold import gold_accuracy
+from factory.errors import FactoryUserError
+from factory.models import Batch
+from factory.packaging.loading import (
+    PromptSet,
+    load_candidates,
+    load_prompts,
+    pair_record,
+    simulated_review_counts,
+)
+from factory.packaging.records import CandidateInfo, PairRecord, PromptInfo
+from factory.packaging.selection import select_pairs
+from factory.packaging.sft import best_candidate
+from factory.packaging.splits import assign_splits, cluster_keys
+from factory.settings import FactoryConfig
+
+CONTAMINATED = "contaminated_prompt"
+
+
+@dataclass(slots=True)
+class ReleasePlan:
+    batch_ids: list[str]
+    prompts: PromptSet
+    pairs: list[tuple[str, PairRecord]] = field(default_factory=list)
+    rlvr: list[tuple[str, PromptInfo]] = field(default_factory=list)
+    sft_references: list[tuple[str, PromptInfo]] = field(default_factory=list)
+    sft_candidates: list[tuple[str, PromptInfo, CandidateInfo]] = field(default_factory=list)
+    reward: list[tuple[str, PromptInfo, CandidateInfo]] = field(default_factory=list)
+    excluded: Counter[str] = field(default_factory=Counter)
+    simulated: bool = False
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({prompt.language for _, prompt in self._used()})
+
+    @property
+    def task_types(self) -> list[str]:
+        return sorted({prompt.task_type for _, prompt in self._used()})
+
+    def _used(self) -> list[tuple[str, PromptInfo]]:
+        return [(s, r.prompt) for s, r in self.pairs] + self.rlvr + self.sft_references
+
+
+def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) -> ReleasePlan:
+    if not batch_ids:
+        raise FactoryUserError("a release needs at least one batch id")
+    known = set(session.scalars(select(Batch.id).where(col(Batch.id).in_(batch_ids))))
+    unknown = [batch_id for batch_id in batch_ids if batch_id not in known]
+    if unknown:
+        raise FactoryUserError(f"cannot package unknown batch(es) {unknown}: run intake first")
+    packaging = config.packaging
+    simulated = simulated_review_counts(session, batch_ids)
+    if simulated and not packaging.allow_simulated:
+        batch_id, count = sorted(simulated.items())[0]
+        raise FactoryUserError(
+            f"batch {batch_id!r} has {count} review(s) by simulated reviewers; packaging refuses "
+            "simulated labels unless packaging.allow_simulated is true (demonstrations only)"
+        )
+    flagged: set[int] = set()
+    if config.agreement.exclude_flagged_reviewers:
+        # Flags come from gold accuracy alone: no need for the bootstrapped agreement cells.
+        ratings = load_review_data(session, batch_ids).ratings
+        flagged = {g.reviewer_id for g in gold_accuracy(ratings, config.agreement) if g.flagged}
+    selection = select_pairs(
+        session, batch_ids, allow_simulated=packaging.allow_simulated, flagged_reviewers=flagged
+    )
+    prompts = load_prompts(session, batch_ids)
+    candidates = load_candidates(session, batch_ids, excluded_reviewers=flagged)
+    plan = ReleasePlan(list(batch_ids), prompts, excluded=Counter(selection.excluded))
+    usable = set(prompts.prompts)
+    if packaging.exclude_contaminated:
+        usable -= prompts.contaminated
+    split = _splits(prompts, usable, config)
+    for selected in selection.selected:
+        record = pair_record(selected, prompts, candidates)
+        if record.prompt.prompt_id not in usable:
+            plan.excluded[CONTAMINATED] += 1
+            continue
+        plan.pairs.append((split[record.prompt.prompt_id], record))
+    for prompt_id in sorted(usable):
+        prompt = prompts.prompts[prompt_id]
+        if prompt_id in prompts.verifiable:
+            plan.rlvr.append((split[prompt_id], prompt))
+            plan.sft_references.append((split[prompt_id], prompt))
+        reviewed = [c for c in candidates.by_prompt.get(prompt_id, []) if c.scores]
+        best = best_candidate(reviewed)
+        if best is not None:
+            plan.sft_candidates.append((split[prompt_id], prompt, best))
+        plan.reward.extend((split[prompt_id], prompt, c) for c in reviewed)
+    # Allowed simulated reviews shape pairs and scores alike: the release is labelled simulated.
+    plan.simulated = bool(simulated)
+    if not plan.pairs:
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(plan.excluded.items())) or "none"
+        raise FactoryUserError(
+            f"batch(es) {', '.join(batch_ids)} have no usable preference pair to release "
+            f"(tasks excluded by reason: {reasons}); finish the reviews first"
+        )
+    return plan
+
+
+def _splits(prompts: PromptSet, usable: set[int], config: FactoryConfig) -> dict[int, str]:
+    """prompt id -> split, whole near-duplicate clusters on one side."""
+    keys = cluster_keys(
+        (prompts.keys[p] for p in sorted(usable)),
+        threshold=config.intake.near_duplicate_threshold,
+    )
+    by_cluster = assign_splits(
+        keys.values(),
+        test_fraction=config.packaging.test_fraction,
+        seed=config.packaging.seed,
+    )
+    return {prompt_id: by_cluster[key] for prompt_id, key in keys.items()}
