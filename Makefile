@@ -4,7 +4,11 @@
 setup:
 	bash scripts/setup.sh
 
+# The sandbox runs candidates in Docker where an engine can run, else in bubblewrap; the image
+# script builds the root filesystem both use (and the Docker image when an engine answers).
 demo: setup
+	bash scripts/ensure-docker.sh || echo "demo: no Docker engine; the sandbox falls back to bubblewrap"
+	bash scripts/build-sandbox-image.sh >/dev/null
 	.venv/bin/factory demo
 
 test:

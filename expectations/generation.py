@@ -15,7 +15,7 @@ from factory.generation.pipeline import sources_for
 from factory.generation.replay import read_replay
 from factory.models import Candidate, Prompt
 from factory.settings import FactoryConfig
-from factory.vocab import PromptStatus
+from factory.vocab import CandidateSource, PromptStatus
 
 SUITE_NAME = "generation"
 COLUMNS = [
@@ -55,7 +55,15 @@ def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.Dat
             )
         )
     )
-    candidates = list(session.exec(select(Candidate).where(Candidate.batch_id == batch_id)))
+    # Reference solutions become candidates when the sandbox grades the prompt; they are not
+    # generation's output, and counting them would fail a rerun on prompts no source covers.
+    candidates = list(
+        session.exec(
+            select(Candidate).where(
+                Candidate.batch_id == batch_id, Candidate.source != CandidateSource.REFERENCE
+            )
+        )
+    )
     by_prompt: dict[int, list[Candidate]] = {}
     for candidate in candidates:
         by_prompt.setdefault(candidate.prompt_id, []).append(candidate)

@@ -42,7 +42,10 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    # The pool holds as many connections as the reviewer app has request threads (anyio's 40):
+    # connections beyond pool_size are closed on return, and reopening one per request costs a
+    # PostgreSQL backend fork. Connections open lazily, so small processes never hold 40.
+    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10)
 
 
 @cache

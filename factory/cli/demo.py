@@ -1,37 +1,220 @@
-"""`factory demo`: drop the bundled sample batch into the inbox and run the chain on it.
+"""`factory demo`: the whole chain on the bundled HumanEval sample batch, end to end.
 
-Runs on the embedded default (SQLite under FACTORY_HOME, the local sandbox, the local publish
-target) through the same Dagster definitions the UI shows, so the runs appear there afterwards.
+Drops the sample batch (or its first `--limit` problems) into the inbox, runs `pre_review_job`
+for its partition, completes the review queue with SIMULATED reviewers (for demonstration only),
+then runs `post_review_job` with the demo-only overrides in DEMO_OVERRIDES (simulated reviews
+allowed, local target), so the release is built, marked simulated in its data card, and published
+locally. Runs use the Dagster instance under FACTORY_HOME, so `make ui` shows them afterwards.
+Running it again reuses what is done: a batch through `pre_review_job` is not run again.
 """
 
 import argparse
+import gzip
 import hashlib
 import os
 import sys
 import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import yaml
+
+from factory.cli.demo_progress import Reporter, RunFollower
 from factory.cli.ui import dagster_home
 from factory.intake.batch_id import batch_id_for
-from factory.samples import drop_sample_batch
-from factory.settings import factory_home
+from factory.samples import drop_sample_batch, humaneval_path
+from factory.settings import FactoryConfig, factory_home, load_config
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, Definitions
+
+PRE_REVIEW_JOB = "pre_review_job"
+POST_REVIEW_JOB = "post_review_job"
+DEMO_CONFIG_NAME = "factory.demo.yaml"
+# The progress lines replace Dagster's console log; full logs stay in the UI's run view.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=3000, help="port the UI hint names")
-
-
-def _say(message: str) -> None:
-    print(f"[factory demo {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def _figures(metadata: dict) -> str:
-    """The plain counts and flags of a materialisation, e.g. "received=164 accepted=164"."""
-    values = {key: entry.value for key, entry in metadata.items()}
-    return " ".join(
-        f"{key}={value}"
-        for key, value in values.items()
-        if isinstance(value, int | float) and not key.startswith("dagster/")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="use only the first N problems of the sample batch (default: all 164)",
     )
+    parser.add_argument(
+        "--reviewers", type=int, default=3, help="how many simulated reviewers complete the queue"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulated reviewers")
+
+
+def sample_batch(inbox: Path, limit: int) -> Path:
+    """The sample batch in `inbox`: the whole file, or a file holding its first `limit` lines."""
+    if limit < 0:
+        raise SystemExit(f"--limit must be 0 (all) or a positive count, got {limit}")
+    if not limit:
+        return drop_sample_batch(inbox)
+    with gzip.open(humaneval_path(), "rt", encoding="utf-8") as source:
+        lines = [line for line in source if line.strip()][:limit]
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / f"humaneval-first-{len(lines)}.jsonl"
+    content = "".join(lines)
+    if not target.exists() or target.read_text(encoding="utf-8") != content:
+        target.write_text(content, encoding="utf-8")
+    return target
+
+
+# Demo-only overrides of the active config for both jobs, each printed when the demo runs.
+DEMO_OVERRIDES: dict[str, dict[str, object]] = {
+    # Every pair gets two reviews, so that a batch this small still gives the agreement gate
+    # enough overlapping items to judge (production overlaps a fraction of tasks).
+    "review": {"overlap_fraction": 1.0},
+    # Simulated reviews are refused by packaging unless this is on; the data card says simulated.
+    # The sample batch is HumanEval itself, a benchmark intake decontaminates against: every
+    # prompt is flagged, and excluding them would leave nothing to package.
+    "packaging": {"allow_simulated": True, "exclude_contaminated": False},
+    # Simulated labels never leave the machine from the demo, whatever the active target.
+    "publishing": {"target": "local"},
+}
+
+
+def demo_config(base: FactoryConfig, folder: Path) -> Path:
+    """A copy of the active config with DEMO_OVERRIDES applied, for this demo's runs.
+
+    HumanEval is itself a decontamination benchmark, so every sample prompt is flagged; keeping
+    flagged prompts is what lets the demo produce a non-empty release. The overrides are for
+    demonstration only and are recorded in the release's config hash.
+    """
+    data = base.model_dump(mode="json")
+    for section, values in DEMO_OVERRIDES.items():
+        data[section].update(values)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / DEMO_CONFIG_NAME
+    path.write_text(
+        "# Written by `factory demo`: the active config with the demo-only overrides.\n"
+        + yaml.safe_dump(data, sort_keys=False)
+    )
+    return path
+
+
+def overrides_text() -> str:
+    return ", ".join(
+        f"{section}.{key}: {value}"
+        for section, values in DEMO_OVERRIDES.items()
+        for key, value in values.items()
+    )
+
+
+def run_job(
+    defs: "Definitions",
+    name: str,
+    partition: str,
+    instance: "DagsterInstance",
+    reporter: Reporter,
+    run_config: dict[str, Any] | None = None,
+) -> bool:
+    """Execute one job of the Definitions in-process for `partition`, printing progress."""
+    job = defs.resolve_job_def(name)
+    run_id = str(uuid.uuid4())
+    run_config = {**QUIET_CONSOLE, **(run_config or {})}
+    reporter.say(f"{name}: run {run_id} for partition {partition}", "bold")
+    start = time.monotonic()
+    with RunFollower(instance, run_id, reporter):
+        result = job.execute_in_process(
+            run_config=run_config,
+            partition_key=partition,
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            tags={"factory/demo": "true"},
+        )
+    took = time.monotonic() - start
+    if result.success:
+        reporter.say(f"{name}: succeeded in {took:.1f} s", "bold green")
+    else:
+        reporter.say(f"{name}: failed after {took:.1f} s; see above or open the UI", "bold red")
+    return result.success
+
+
+def succeeded_before(instance: "DagsterInstance", job_name: str, partition: str) -> str | None:
+    """The id of an earlier successful run of `job_name` for `partition`, if there is one."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    records = instance.get_run_records(
+        filters=RunsFilter(
+            job_name=job_name,
+            statuses=[DagsterRunStatus.SUCCESS],
+            tags={"dagster/partition": partition},
+        ),
+        limit=1,
+    )
+    return records[0].dagster_run.run_id if records else None
+
+
+def simulate(
+    partition: str, config: FactoryConfig, args: argparse.Namespace, reporter: Reporter
+) -> dict[str, int]:
+    from factory.db import default_database_url, engine_for, migrate
+    from factory.review.simulate import simulate_reviews
+
+    reporter.banner("SIMULATED REVIEWERS - for demonstration only, not human judgement")
+    reporter.say(
+        f"{args.reviewers} simulated reviewers (sim-01...) score and compare every pair from the "
+        "sandbox verdicts and static findings, with seeded noise; their work is flagged simulated",
+        "yellow",
+    )
+    engine = engine_for(default_database_url())
+    migrate(engine)
+    start = time.monotonic()
+    counts = simulate_reviews(
+        engine, partition, reviewers=args.reviewers, seed=args.seed, settings=config.review
+    )
+    engine.dispose()
+    figures = " ".join(f"{key}={value}" for key, value in counts.items())
+    reporter.say(f"simulated reviews: {figures} ({time.monotonic() - start:.1f} s)", "yellow")
+    return counts
+
+
+def report_release(partition: str, reporter: Reporter) -> bool:
+    """Print where the release was written and published; False when there is none."""
+    from sqlmodel import Session
+
+    from factory.db import default_database_url, engine_for
+    from factory.errors import FactoryUserError
+    from factory.publishing.records import release_for_batch
+
+    engine = engine_for(default_database_url())
+    try:
+        with Session(engine) as session:
+            release = release_for_batch(session, partition)
+    except FactoryUserError as exc:
+        reporter.say(f"no release for {partition}: {exc}", "bold red")
+        return False
+    finally:
+        engine.dispose()
+    counts = " ".join(f"{k}={v}" for k, v in (release.counts or {}).items())
+    reporter.say(f"release {release.name} {release.version} ({release.status}) {counts}", "bold")
+    reporter.say(f"release folder: {release.path}", "bold")
+    reporter.say(f"published ({release.target or 'not yet'}): {release.url}", "bold")
+    return True
+
+
+def print_next_steps(partition: str, port: int, reporter: Reporter) -> None:
+    reporter.say(f"open the Dagster UI: make ui → http://127.0.0.1:{port}", "bold cyan")
+    reporter.say(
+        "to have people review in the browser instead: create their accounts, start the "
+        "reviewer app, drop a batch into the inbox and let `make ui` run the jobs:",
+        "cyan",
+    )
+    for command in (
+        "factory review add-reviewer alice --languages python   # asks for a password",
+        "factory review add-reviewer bob --role senior           # adjudicates disagreements",
+        "factory review serve --port 8000                        # http://127.0.0.1:8000",
+        f"factory review simulate {partition}   # simulated reviewers, as in this demo",
+    ):
+        reporter.say(f"  {command}", "cyan")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,43 +224,35 @@ def run(args: argparse.Namespace) -> int:
     from assets.partitions import BATCH_PARTITIONS_NAME
     from definitions import defs
 
+    reporter = Reporter()
     home = factory_home()
-    _say(f"factory home: {home}")
-    batch_file = drop_sample_batch(home / "inbox")
-    content = batch_file.read_bytes()
-    partition = batch_id_for(batch_file.name, hashlib.sha256(content).hexdigest())
-    _say(f"sample batch {batch_file} -> partition {partition}")
+    config = load_config()
+    reporter.say(f"factory home: {home} (Dagster instance: {os.environ['DAGSTER_HOME']})")
+    batch_file = sample_batch(home / "inbox", args.limit)
+    partition = batch_id_for(batch_file.name, hashlib.sha256(batch_file.read_bytes()).hexdigest())
+    reporter.say(f"sample batch {batch_file} -> partition {partition}")
 
     instance = DagsterInstance.get()
     if not instance.has_dynamic_partition(BATCH_PARTITIONS_NAME, partition):
         instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [partition])
 
-    job = defs.resolve_implicit_global_asset_job_def()
-    _say(f"materialising {len(job.asset_layer.executable_asset_keys)} assets")
-    result = job.execute_in_process(
-        partition_key=partition, instance=instance, raise_on_error=False
-    )
-    for event in result.all_events:
-        if event.event_type_value in (
-            "ASSET_MATERIALIZATION",
-            "ASSET_CHECK_EVALUATION",
-            "STEP_FAILURE",
-        ):
-            _say(
-                f"{event.step_key}: {event.event_type_value.lower()} {event.message or ''}".strip()
-            )
-            if event.is_step_materialization:
-                figures = _figures(event.event_specific_data.materialization.metadata)
-                if figures:
-                    _say(f"  {figures}")
-            if event.is_step_failure and event.step_failure_data.user_failure_data:
-                _say(f"  {event.step_failure_data.user_failure_data.description}")
-    if not result.success:
-        _say("the run failed; see the events above or open the Dagster UI")
+    config_path = demo_config(config, home / "demo")
+    reporter.say(f"the demo's runs use {config_path}; demo-only: {overrides_text()}", "yellow")
+    settings_override = {"resources": {"settings": {"config": {"config_path": str(config_path)}}}}
+    # Review tasks exist once pre_review_job succeeded; a second demo goes straight to review.
+    earlier = succeeded_before(instance, PRE_REVIEW_JOB, partition)
+    if earlier:
+        reporter.say(f"{PRE_REVIEW_JOB} already succeeded for {partition} (run {earlier})")
+    elif not run_job(defs, PRE_REVIEW_JOB, partition, instance, reporter, settings_override):
         return 1
-    _say(f"done. Open the Dagster UI with `make ui` -> http://127.0.0.1:{args.port}")
+    simulate(partition, load_config(config_path), args, reporter)
+    if not run_job(defs, POST_REVIEW_JOB, partition, instance, reporter, settings_override):
+        return 1
+    if not report_release(partition, reporter):
+        return 1
+    print_next_steps(partition, args.port, reporter)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(run(argparse.Namespace(port=3000)))
+    sys.exit(run(argparse.Namespace(port=3000, limit=0, reviewers=3, seed=0)))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from factory.intake.dedup import MINHASH_SCHEME
+
 TRAIN, TEST = "train", "test"
 
 
@@ -53,7 +55,11 @@ def cluster_keys(prompts: Iterable[PromptKey], *, threshold: float) -> dict[int,
             continue
         num_perm = len(prompt.minhash)
         lsh = lsh_by_perm.setdefault(num_perm, MinHashLSH(threshold=threshold, num_perm=num_perm))
-        signature = MinHash(num_perm=num_perm, hashvalues=np.array(prompt.minhash, dtype=np.uint64))
+        signature = MinHash(
+            num_perm=num_perm,
+            hashvalues=np.array(prompt.minhash, dtype=np.uint64),
+            scheme=MINHASH_SCHEME,  # datasketch 2 needs the scheme intake signed with
+        )
         for other in lsh.query(signature):
             groups.union(int(other), prompt.prompt_id)
         lsh.insert(str(prompt.prompt_id), signature)

@@ -126,6 +126,8 @@ def simulated_scores(evidence: Evidence, rng: random.Random) -> dict[str, int]:
     for dimension in DIMENSIONS:
         if dimension == Dimension.CORRECTNESS:
             base = CORRECTNESS_BY_VERDICT.get(evidence.verdict, 1 if evidence.verdict else 3)
+            # Passing the tests is not the whole of correctness (edge cases the tests miss).
+            base -= min(1, hidden_quality_shift(evidence.candidate_id, dimension.value))
         else:
             base = 5 - min(3, evidence.findings[dimension])
             base -= hidden_quality_shift(evidence.candidate_id, dimension.value)

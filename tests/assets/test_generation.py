@@ -1,5 +1,6 @@
 """The `candidates` asset and its blocking gate, materialised for one batch partition."""
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -7,10 +8,13 @@ import yaml
 from dagster import DagsterInstance, materialize
 from generation_builder import GEN_BATCH, add_humaneval_batch
 from sqlalchemy import Engine
+from sqlmodel import Session
 from stand_ins.openai_server import running_stand_in
 
 from assets.generation import GENERATION_GATE, candidates, candidates_gate
 from assets.partitions import BATCH_PARTITIONS_NAME
+from factory.models import Candidate
+from factory.vocab import CandidateSource
 from resources.database import DatabaseResource
 from resources.llm import LLMResource
 from resources.settings import FactorySettingsResource
@@ -110,3 +114,28 @@ def test_a_rerun_through_the_server_spends_no_tokens(sqlite_engine: Engine, tmp_
     assert first["requests_sent"] == 4 and first["cost_usd"] > 0
     assert second["requests_sent"] == 0 and second["cost_usd"] == 0
     assert second["usage_by_model"]["coder"]["cache_hits"] == 4
+
+
+def test_a_rerun_after_grading_passes_the_gate(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """Grading stores each reference solution as a candidate; it is not generation's output, so
+    a prompt no source covers (HumanEval/5) must not look like one with too few candidates."""
+    prompts = add_humaneval_batch(sqlite_engine, GEN_BATCH, [0, 5])
+    assert gate_evaluation(run_candidates(sqlite_engine, tmp_path, {})).passed
+    with Session(sqlite_engine) as session:
+        for prompt in prompts:
+            session.add(
+                Candidate(
+                    prompt_id=prompt.id,
+                    batch_id=GEN_BATCH,
+                    source=CandidateSource.REFERENCE,
+                    code=prompt.reference_solution,
+                    code_sha256=hashlib.sha256(prompt.reference_solution.encode()).hexdigest(),
+                    extraction="replay",
+                )
+            )
+        session.commit()
+
+    rerun = run_candidates(sqlite_engine, tmp_path, {})
+
+    assert materialization_metadata(rerun)["candidates_written"] == 0
+    assert gate_evaluation(rerun).passed

@@ -1,0 +1,106 @@
+"""`factory demo` end to end on a slice of the sample batch: both jobs, simulated reviews, a
+release folder and its published copy; plus the slice and the demo-only config override."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from dagster import DagsterInstance
+from sqlmodel import Session, select
+
+from factory.cli.demo import demo_config, sample_batch
+from factory.db import engine_for
+from factory.models import Reviewer
+from factory.models.release import Release
+from factory.samples import humaneval_path
+from factory.settings import FactoryConfig, load_config
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+# The README's main command as it is: the whole sample batch. A slice has too few review tasks
+# for the agreement gate to judge (a handful of overlapping items), and the gate is not lowered.
+
+
+def test_sample_batch_slices_the_first_problems_and_is_stable(tmp_path: Path) -> None:
+    path = sample_batch(tmp_path / "inbox", 3)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["task_id"] for line in lines] == [f"HumanEval/{i}" for i in range(3)]
+    before = path.stat().st_mtime_ns
+    assert sample_batch(tmp_path / "inbox", 3) == path  # same content, same batch id
+    assert path.stat().st_mtime_ns == before
+    whole = sample_batch(tmp_path / "inbox", 0)
+    assert whole.read_bytes() == humaneval_path().read_bytes()
+    with gzip.open(whole, "rt") as handle:
+        assert sum(1 for _ in handle) == 164
+
+
+def test_sample_batch_refuses_a_negative_limit(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="--limit must be 0 \\(all\\) or a positive count, got -1"):
+        sample_batch(tmp_path, -1)
+
+
+def test_demo_config_applies_the_demo_overrides_and_keeps_the_rest(tmp_path: Path) -> None:
+    base = FactoryConfig.model_validate(
+        {"review": {"gold_rate": 0.5}, "publishing": {"target": "hub", "repo_id": "org/x"}}
+    )
+    path = demo_config(base, tmp_path)
+    loaded = load_config(path)
+    assert loaded.packaging.allow_simulated is True
+    assert loaded.packaging.exclude_contaminated is False  # HumanEval flags itself
+    assert loaded.agreement == base.agreement  # the gates keep their thresholds
+    assert loaded.publishing.target == "local"  # simulated labels stay on this machine
+    assert loaded.review.gold_rate == 0.5 and loaded.publishing.repo_id == "org/x"
+    assert base.packaging.allow_simulated is False  # the active config is untouched
+    assert loaded.sha256() != base.sha256()
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {**os.environ, "FACTORY_HOME": str(home)}
+    env.pop("DAGSTER_HOME", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "factory.cli", "demo"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = proc.stdout
+    assert proc.returncode == 0, output[-4000:] + proc.stderr[-4000:]
+    for line in (
+        "pre_review_job: succeeded",
+        "SIMULATED REVIEWERS",
+        "post_review_job: succeeded",
+        "open the Dagster UI: make ui → http://127.0.0.1:3000",
+        "factory review serve",
+    ):
+        assert line in output, output
+
+    engine = engine_for(f"sqlite:///{home / 'factory.db'}")
+    with Session(engine) as session:
+        (release,) = session.exec(select(Release)).all()
+        reviewers = session.exec(select(Reviewer)).all()
+    engine.dispose()
+    assert reviewers and all(r.simulated for r in reviewers)
+    folder = Path(release.path)
+    assert f"release folder: {folder}" in output
+    card = (folder / "README.md").read_text()
+    assert "simulated reviewers" in card.lower()
+    assert any(folder.rglob("*.parquet"))
+    # The local target publishes a copy under FACTORY_HOME/hub; the printed URL points at it.
+    assert release.target == "local" and release.url in output
+    published = Path(unquote(urlparse(release.url).path))
+    assert published.is_relative_to(home / "hub")
+    assert (published / "README.md").read_bytes() == (folder / "README.md").read_bytes()
+    # The runs live in the instance `make ui` opens.
+    instance = DagsterInstance.from_config(str(home / "dagster"))
+    jobs = {record.dagster_run.job_name for record in instance.get_run_records()}
+    instance.dispose()
+    assert {"pre_review_job", "post_review_job"} <= jobs
