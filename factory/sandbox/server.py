@@ -20,12 +20,12 @@ Why a candidate cannot make failing tests look passed:
 * Every assertion is evaluated in the runner, on plain data decoded by the runner. A value that
   overrides `__eq__` (the classic "always equal" hack) never leaves the worker, and an opaque
   handle compares by identity, so such an assertion fails.
-* The worker never has the tests or any expected value. It is forked from the server, which keeps
-  the test bytes only in a buffer it zeroes after forking the runner and before forking the
-  worker, and which forwards the runner's record (assertion messages name expected values) to
-  the host without decoding it, zeroing that buffer too. Pytest files are deleted after
-  collection, before the worker receives the candidate code. The runner and the server are not
-  dumpable (`PR_SET_DUMPABLE` 0), so the worker cannot ptrace them or open their
+* The worker never has the tests or any expected value. It is forked from the server before
+  the server reads the job's tests from stdin; the server keeps them only in a buffer it zeroes
+  right after forking the runner, and forwards the runner's record (assertion messages name
+  expected values) to the host without decoding it, zeroing that buffer too. Pytest files are
+  deleted after collection, before the worker receives the candidate code. The runner and the
+  server are not dumpable (`PR_SET_DUMPABLE` 0), so the worker cannot ptrace them or open their
   `/proc/<pid>/mem` or `/proc/<pid>/fd`, and it holds no copy of the result pipe or of the
   server's stdio (all descriptors are closed before candidate code runs).
 * The verdict comes from the runner's record, never from an exit status or from output: the
@@ -39,7 +39,10 @@ Why a candidate cannot make failing tests look passed:
 Limits: the worker gets RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NOFILE and no core
 files; the runner enforces the wall-clock deadline, and the server a second one around the
 runner. After every job the server kills every other process in its namespace (`kill(-1)`,
-which only PID 1 may do safely), reaps every zombie and removes the job's directory.
+which only PID 1 may do safely), reaps every zombie and removes the job's directory. The result
+is sent once everything is killed and the worker is reaped, so the host handles it while the
+rest is reaped and removed; the next job is read only after that, and a server whose removal
+failed exits instead of serving another job.
 """
 
 import ast
@@ -161,18 +164,30 @@ def read_frame(fd, deadline=None, limit=_MAX_FRAME):
 
 
 def write_frame(fd, payload):
-    """Header, then the payload itself (no concatenated copy that could not be zeroed)."""
-    for part in (_HEADER.pack(len(payload)), payload):
-        view = memoryview(part)
-        while view:
-            view = view[os.write(fd, view) :]
+    write_frames(fd, payload)
+
+
+def write_frames(fd, *payloads):
+    """Each payload behind its header, in as few system calls as the pipe allows (one frame
+    hop through Docker's stdio relay costs more than the job's own syscalls), and without a
+    concatenated copy that could not be zeroed."""
+    views = []
+    for payload in payloads:
+        views += [memoryview(_HEADER.pack(len(payload))), memoryview(payload)]
+    views = [view for view in views if view]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if written:
+            views[0] = views[0][written:]
 
 
 def send_report(fd, report):
     """The runner's record: a small status frame the server reads, then the record itself,
     which the server forwards unread (so it never holds test text it could leak to a fork)."""
-    send_json(fd, {"worker_gone": bool(report.get("worker_gone"))})
-    send_json(fd, report)
+    status = json.dumps({"worker_gone": bool(report.get("worker_gone"))}).encode()
+    write_frames(fd, status, json.dumps(report).encode())
 
 
 def send_json(fd, obj):
@@ -384,9 +399,19 @@ def _free_names(tree):
     return names
 
 
-def _bind_candidate_names(namespace, tree, channel, entry_point):
+def _global_names(code):
+    """Every name the code (and the code nested in it) may look up as a global: a superset
+    (attribute names too) found without walking the tree again."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, type(code)):
+            names |= _global_names(const)
+    return names
+
+
+def _bind_candidate_names(namespace, names, channel, entry_point):
     """Names the tests use but do not define resolve to the candidate's module-level names."""
-    for name in _free_names(tree):
+    for name in names:
         if name not in namespace and not hasattr(builtins, name):
             namespace[name] = RemoteGlobal(channel, name)
     if entry_point and entry_point not in namespace:
@@ -394,72 +419,100 @@ def _bind_candidate_names(namespace, tree, channel, entry_point):
 
 
 def _instrument_check(tree):
-    """Wrap each top-level statement of check() so every assert is recorded as its own test."""
+    """Wrap each top-level statement of check() so every assert is recorded as its own test.
+
+    Statement i becomes `try: __start__(); <stmt> except BaseException as __e: __fail__(i, __e)
+    else: __pass__(i)` (no `else` for a statement without an assert). The few nodes are built
+    directly with the statement's location: compiling a tree costs per node, and parsing a
+    template per statement plus fixing locations over the whole tree cost more than most tests.
+    Returns the tree and the wrapped statements.
+    """
     check = next(
         (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None
     )
     if check is None:
         raise ValueError("the tests define no check(candidate) function")
+    statements = list(check.body)
     body = []
-    for stmt in check.body:
-        name = f"line {stmt.lineno}"
-        has_assert = any(isinstance(node, ast.Assert) for node in ast.walk(stmt))
-        if has_assert:
-            template = (
-                "try:\n    pass\n"
-                "except __harness_internal__:\n    raise\n"
-                "except AssertionError as __e:\n"
-                "    __record__(NAME, 'failed', __e, __t0__(), SRC)\n"
-                "except BaseException as __e:\n    __record__(NAME, 'error', __e, __t0__())\n"
-                "else:\n    __record__(NAME, 'passed', None, __t0__())\n"
+    for index, stmt in enumerate(statements):
+        loc = {
+            "lineno": stmt.lineno,
+            "col_offset": stmt.col_offset,
+            "end_lineno": stmt.end_lineno,
+            "end_col_offset": stmt.end_col_offset,
+        }
+
+        def call(func, *args, loc=loc):
+            target = ast.Name(id=func, ctx=ast.Load(), **loc)
+            return ast.Expr(value=ast.Call(func=target, args=list(args), keywords=[], **loc), **loc)
+
+        number = ast.Constant(value=index, **loc)
+        error = ast.Name(id="__e", ctx=ast.Load(), **loc)
+        handler = ast.ExceptHandler(
+            type=ast.Name(id="BaseException", ctx=ast.Load(), **loc),
+            name="__e",
+            body=[call("__fail__", number, error)],
+            **loc,
+        )
+        body.append(
+            ast.Try(
+                body=[call("__start__"), stmt],
+                handlers=[handler],
+                orelse=[call("__pass__", number)] if _has_assert(stmt) else [],
+                finalbody=[],
+                **loc,
             )
-        else:
-            template = (
-                "try:\n    pass\n"
-                "except __harness_internal__:\n    raise\n"
-                "except BaseException as __e:\n"
-                "    __record__(NAME, 'error', __e, __t0__())\n    raise __abort__()\n"
-            )
-        source = ast.unparse(stmt) if isinstance(stmt, ast.Assert) else ""
-        template = template.replace("SRC", repr(source[:500]))
-        wrapper = ast.parse(template.replace("NAME", repr(name))).body
-        wrapper[0].body = [ast.parse("__start__()").body[0], stmt]
-        body.extend(wrapper)
+        )
     check.body = body
-    return ast.fix_missing_locations(tree)
+    return tree, statements
 
 
 def run_check_tests(tests_src, channel, entry_point, recorder):
-    tree = _instrument_check(ast.parse(tests_src, "tests.py"))
+    tree, statements = _instrument_check(ast.parse(tests_src, "tests.py"))
     namespace = {"__name__": "tests", "__builtins__": builtins}
     clock = {"t": time.perf_counter()}
+    internal = (WorkerTimeout, WorkerGone, _Abort)
 
     def start():
         clock["t"] = time.perf_counter()
 
-    def elapsed():
-        return time.perf_counter() - clock["t"]
+    def passed(index):
+        recorder.add(f"line {statements[index].lineno}", "passed", None, _elapsed())
 
-    def record(name, outcome, exc, duration, source=""):
-        recorder.add(name, outcome, exc, duration)
-        if source and not _safe_str(exc):  # a bare assert: show what was asserted
+    def fail(index, exc):
+        duration = _elapsed()
+        if isinstance(exc, internal):
+            raise exc
+        stmt = statements[index]
+        name = f"line {stmt.lineno}"
+        if not _has_assert(stmt):
+            # Setup the remaining asserts depend on failed: they cannot run.
+            recorder.add(name, "error", exc, duration)
+            raise _Abort()
+        if not isinstance(exc, AssertionError):
+            recorder.add(name, "error", exc, duration)
+            return
+        recorder.add(name, "failed", exc, duration)
+        if isinstance(stmt, ast.Assert) and not _safe_str(exc):  # a bare assert: show it
+            source = ast.unparse(stmt)[:500]
             recorder.tests[-1][2] = f"AssertionError: {source}"[:2000]
 
-    namespace.update(
-        __record__=record,
-        __start__=start,
-        __t0__=elapsed,
-        __abort__=_Abort,
-        __harness_internal__=(WorkerTimeout, WorkerGone, _Abort),
-    )
+    def _elapsed():
+        return time.perf_counter() - clock["t"]
+
+    namespace.update(__start__=start, __pass__=passed, __fail__=fail)
     code = compile(tree, "tests.py", "exec")
     exec(code, namespace)  # noqa: S102 (the prompt's tests, trusted, in the runner)
-    _bind_candidate_names(namespace, tree, channel, entry_point)
+    _bind_candidate_names(namespace, _global_names(code), channel, entry_point)
     channel.load()
     try:
         namespace["check"](namespace[entry_point])
     except _Abort:
         pass
+
+
+def _has_assert(stmt):
+    return isinstance(stmt, ast.Assert) or any(isinstance(n, ast.Assert) for n in ast.walk(stmt))
 
 
 def run_pytest_tests(tests_src, channel, entry_point, recorder, job_dir):
@@ -482,7 +535,7 @@ def run_pytest_tests(tests_src, channel, entry_point, recorder, job_dir):
             # The worker must never read the tests: delete them before it gets the candidate.
             shutil.rmtree(test_dir, ignore_errors=True)
             for module in {item.module for item in session.items if hasattr(item, "module")}:
-                _bind_candidate_names(module.__dict__, tree, channel, entry_point)
+                _bind_candidate_names(module.__dict__, _free_names(tree), channel, entry_point)
             if not session.items:
                 return
             try:
@@ -640,8 +693,12 @@ def _read_head(path, limit):
     return data[:limit].decode("utf-8", "replace"), len(data) > limit
 
 
-def _cleanup(pids):
-    """Kill everything the job left behind and reap every zombie."""
+class DirtyServer(Exception):
+    """The cleanup after a job whose result was already sent failed: serve no other job."""
+
+
+def _kill_all(pids):
+    """Kill everything the job left behind (not yet reaped: see `_reap_all`)."""
     if os.getpid() == 1:
         try:
             os.kill(-1, signal.SIGKILL)
@@ -654,6 +711,10 @@ def _cleanup(pids):
                     os.kill(target, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+
+
+def _reap_all():
+    """Reap every zombie, killing again on every round; {pid: (status, rusage)}."""
     statuses = {}
     while True:
         if os.getpid() == 1:
@@ -670,8 +731,36 @@ def _cleanup(pids):
     return statuses
 
 
-def run_job(job, code, tests_buf):
+def _remove_job_files(job_dir):
+    """Inside a sandbox the whole tmpfs is this server's: leave nothing for the next candidate.
+    Returns the problem, or None."""
+    leftovers = (
+        [os.path.join(_JOB_ROOT, n) for n in os.listdir(_JOB_ROOT)] if os.getpid() == 1 else []
+    )
+    paths = [job_dir, *leftovers]
+    for path in paths:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.unlink(path)
+    if os.path.lexists(job_dir):
+        return "job directory could not be removed"
+    if any(os.path.lexists(path) for path in leftovers):
+        return "files the job left in the sandbox could not be removed"
+    return None
+
+
+def run_job(job, code, tests, deliver=None):
+    """Run one job; returns (result, the runner's record or None).
+
+    `tests` is the test bytes or a function that reads them: it is called only after the worker
+    is forked, so the tests never enter the worker's memory at all (and the worker starts up
+    while the runner is being forked). With `deliver`, a result with a record is passed to it
+    as soon as every process of the job is killed and the worker reaped, so the host handles
+    it while the other processes are reaped and the job's files removed; run_job still returns
+    only after that cleanup, and raises DirtyServer if it failed."""
     started = time.monotonic()
+    read_tests = tests if callable(tests) else lambda: tests
     result = {"id": job["id"], "stdout": "", "stderr": ""}
     try:
         code_obj = compile(code, "solution.py", "exec")
@@ -684,10 +773,11 @@ def run_job(job, code, tests_buf):
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     result_r, result_w = os.pipe()
-    runner = _fork_runner(job, tests_buf, req_w, resp_r, result_w, job_dir)
-    # The worker is forked from this process: the tests must be gone from its memory first.
-    tests_buf[:] = bytes(len(tests_buf))
     worker = _fork_worker(job, code_obj, req_r, resp_w, job_dir)
+    tests_buf = read_tests()
+    runner = _fork_runner(job, tests_buf, req_w, resp_r, result_w, job_dir)
+    # Later workers are forked from this process too: no copy of these tests may stay here.
+    tests_buf[:] = bytes(len(tests_buf))
     for fd in (req_r, req_w, resp_r, resp_w, result_w):
         os.close(fd)
     deadline = started + job["timeout_s"] + _RUNNER_GRACE_S
@@ -717,11 +807,17 @@ def run_job(job, code, tests_buf):
             runner_status = status
         except ChildProcessError:
             pass
-    statuses = _cleanup([runner, worker])
+    _kill_all([runner, worker])
     if worker_status is None:
-        worker_status = statuses.get(worker)
-    if runner_status is None and runner in statuses and report is None:
-        runner_status = statuses[runner][0]
+        try:
+            _, status, usage = os.wait4(worker, 0)
+            worker_status = (status, usage)
+        except ChildProcessError:
+            pass
+    if report is None:  # the runner's end decides the verdict: reap it before answering
+        statuses = _reap_all()
+        if runner_status is None and runner in statuses:
+            runner_status = statuses[runner][0]
     if report is None:
         result["runner_lost"] = True
         if runner_status is not None and os.WIFSIGNALED(runner_status):
@@ -739,17 +835,15 @@ def run_job(job, code, tests_buf):
     result["stdout"], out_cut = _read_head(os.path.join(job_dir, "stdout"), limit)
     result["stderr"], err_cut = _read_head(os.path.join(job_dir, "stderr"), limit)
     result["output_truncated"] = out_cut or err_cut
-    # Inside a sandbox the whole tmpfs is this server's: leave nothing for the next candidate.
-    leftovers = (
-        [os.path.join(_JOB_ROOT, n) for n in os.listdir(_JOB_ROOT)] if os.getpid() == 1 else []
-    )
-    for path in [job_dir, *leftovers]:
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        elif os.path.lexists(path):
-            os.unlink(path)
-    if os.path.exists(job_dir):
-        result["anomaly"] = "job directory could not be removed"
+    delivered = deliver is not None and report is not None
+    if delivered:
+        deliver(result, report)
+    _reap_all()
+    problem = _remove_job_files(job_dir)
+    if problem and delivered:
+        raise DirtyServer(problem)
+    if problem:
+        result["anomaly"] = problem
     return result, report
 
 
@@ -783,24 +877,42 @@ def main():
         except EOFError:
             return
         code = bytes(read_exact(stdin, job["code_len"])).decode("utf-8", "replace")
-        tests_buf = read_exact(stdin, job["tests_len"])
+        pending = []
+
+        def read_tests(size=job["tests_len"], pending=pending):
+            pending.append(read_exact(stdin, size))
+            return pending[-1]
+
         if job["test_style"] != "check" and "pytest" not in sys.modules and has_pytest:
             import pytest  # noqa: F401,F811 (stays imported: the next runners fork with it warm)
 
             gc.freeze()
-        report = None
+        sent = []
+
+        def deliver(result, report, sent=sent):
+            # Two frames per job: the server's own facts, then the runner's record, unread.
+            write_frames(stdout, json.dumps(result).encode(), report if report is not None else b"")
+            if report is not None:
+                report[:] = bytes(len(report))
+            sent.append(True)
+
         try:
-            result, report = run_job(job, code, tests_buf)
-        except Exception:  # noqa: BLE001 (reported as a sandbox error; the host recycles us)
-            result = {"id": job["id"], "harness_error": traceback.format_exc()[-4000:]}
+            result, report = run_job(job, code, read_tests, deliver)
+        except Exception as exc:  # noqa: BLE001 (reported as a sandbox error; the host recycles us)
+            if sent:  # this job was answered but not cleaned up: end here, never run another
+                os.write(2, f"fork server stopped: {exc}\n".encode())
+                return
+            result, report = (
+                {"id": job["id"], "harness_error": traceback.format_exc()[-4000:]},
+                None,
+            )
             result["anomaly"] = "server error"
         finally:
-            tests_buf[:] = bytes(len(tests_buf))
-        # Two frames per job: the server's own facts, then the runner's record, unread.
-        write_frame(stdout, json.dumps(result).encode())
-        write_frame(stdout, report if report is not None else b"")
-        if report is not None:
-            report[:] = bytes(len(report))
+            if not pending:  # the job ended before its tests were needed: keep the stream in step
+                read_tests()
+            pending[0][:] = bytes(len(pending[0]))
+        if not sent:
+            deliver(result, report)
 
 
 if __name__ == "__main__":

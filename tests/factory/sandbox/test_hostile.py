@@ -230,3 +230,28 @@ def test_nothing_survives_between_jobs(sandbox: PooledSandbox) -> None:
         """
     outcome = run(sandbox, probe)
     assert outcome.verdict == Verdict.PASSED, outcome
+
+
+def test_files_the_server_cannot_remove_retire_it_without_failing_the_next_job(
+    sandbox: PooledSandbox,
+) -> None:
+    # The result goes out before the cleanup; a server whose cleanup then fails must stop, and
+    # the next job (answered by a fresh server) must not see the leftovers.
+    locked = """
+        import os
+        os.makedirs("/tmp/locked/inner")
+        open("/tmp/locked/inner/f", "w").write("x")
+        os.chmod("/tmp/locked", 0o500)
+        def add(a, b):
+            return a + b
+        """
+    assert run(sandbox, locked).verdict == Verdict.PASSED
+    probe = """
+        import os
+        def add(a, b):
+            assert not os.path.exists("/tmp/locked"), os.listdir("/tmp")
+            return a + b
+        """
+    for _ in range(sandbox.settings.pool_size):
+        outcome = run(sandbox, probe)
+        assert outcome.verdict == Verdict.PASSED, outcome
