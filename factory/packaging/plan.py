@@ -21,7 +21,7 @@ from factory.packaging.loading import (
     simulated_review_counts,
 )
 from factory.packaging.records import CandidateInfo, PairRecord, PromptInfo
-from factory.packaging.selection import select_pairs
+from factory.packaging.selection import PairSelection, select_pairs
 from factory.packaging.sft import best_candidate
 from factory.packaging.splits import assign_splits, cluster_keys
 from factory.settings import FactoryConfig
@@ -40,6 +40,7 @@ class ReleasePlan:
     reward: list[tuple[str, PromptInfo, CandidateInfo]] = field(default_factory=list)
     excluded: Counter[str] = field(default_factory=Counter)
     simulated: bool = False
+    selection: PairSelection | None = None  # kept for the QA report, which shows the same counts
 
     @property
     def languages(self) -> list[str]:
@@ -78,7 +79,9 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
     )
     prompts = load_prompts(session, batch_ids)
     candidates = load_candidates(session, batch_ids, excluded_reviewers=flagged)
-    plan = ReleasePlan(list(batch_ids), prompts, excluded=Counter(selection.excluded))
+    plan = ReleasePlan(
+        list(batch_ids), prompts, excluded=Counter(selection.excluded), selection=selection
+    )
     usable = set(prompts.prompts)
     if packaging.exclude_contaminated:
         usable -= prompts.contaminated

@@ -26,7 +26,7 @@ from factory.models import (
     QuarantinedRecord,
     ReviewTask,
 )
-from factory.packaging.selection import select_pairs
+from factory.packaging.selection import PairSelection, select_pairs
 from factory.settings import AgreementSettings, load_config
 from factory.vocab import CandidateSource
 
@@ -159,8 +159,13 @@ def build_qa_report(
     packaged: dict[str, dict[str, int]] | None = None,
     simulated: bool = False,
     agreement_settings: AgreementSettings | None = None,
+    selection: PairSelection | None = None,
 ) -> QAReport:
-    """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written."""
+    """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written.
+
+    `selection` is the pair selection the release was built from, when there is one; without
+    it the report selects pairs itself, the way packaging would.
+    """
     if not batch_ids:
         raise ValueError("build_qa_report needs at least one batch id")
     known = set(session.scalars(select(Batch.id).where(Batch.id.in_(batch_ids))))
@@ -169,10 +174,11 @@ def build_qa_report(
         raise ValueError(f"QA report: unknown batch id(s) {missing}")
     settings = agreement_settings or load_config().agreement
     agreement = agreement_report(session, batch_ids, settings)
-    flagged = set(agreement.flagged_reviewers) if settings.exclude_flagged_reviewers else set()
-    selection = select_pairs(
-        session, batch_ids, allow_simulated=simulated, flagged_reviewers=flagged
-    )
+    if selection is None:
+        flagged = set(agreement.flagged_reviewers) if settings.exclude_flagged_reviewers else set()
+        selection = select_pairs(
+            session, batch_ids, allow_simulated=simulated, flagged_reviewers=flagged
+        )
     counts = _Counts(session, batch_ids)
     return QAReport(
         batch_ids=list(batch_ids),

@@ -72,6 +72,7 @@ def build_release(
                 packaged=staged.counts,
                 simulated=plan.simulated,
                 agreement_settings=config.agreement,
+                selection=plan.selection,
             )
         if plan.excluded[CONTAMINATED]:
             qa.exclusions[CONTAMINATED] = plan.excluded[CONTAMINATED]

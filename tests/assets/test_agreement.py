@@ -7,19 +7,18 @@ report the asset publishes, in tests/factory/agreement/test_report.py.
 
 from pathlib import Path
 
-from dagster import AssetKey, DagsterInstance, asset, materialize
+from dagster import AssetKey, asset
 from review_builders import build_batch, enqueue
 from review_data_builder import add_annotation, add_reviewer, add_task
 from sqlalchemy import Engine
 from sqlmodel import Session
+from stage_runs import materialize_batch
 
 from assets.agreement import AGREEMENT_GATE, agreement, agreement_gate
-from assets.partitions import BATCH_PARTITIONS_NAME, batch_partitions
+from assets.partitions import batch_partitions
 from factory.models import PreferencePair, Prompt
 from factory.review.simulate import simulate_reviews
 from factory.settings import ReviewSettings
-from resources.database import DatabaseResource
-from resources.settings import FactorySettingsResource
 
 PREFERENCES = [-3, -2, -1, 1, 2, 3, -2, 2]
 
@@ -33,17 +32,8 @@ def run(engine: Engine, batch_id: str, tmp_path: Path):  # type: ignore[no-untyp
     # Fewer bootstrap samples than the default keep the test quick; the figures are the same.
     config = tmp_path / "factory.yaml"
     config.write_text("agreement:\n  bootstrap_samples: 100\n")
-    instance = DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [batch_id])
-    return materialize(
-        [agreement, agreement_gate, downstream],
-        partition_key=batch_id,
-        instance=instance,
-        resources={
-            "database": DatabaseResource(url=str(engine.url.render_as_string(False))),
-            "settings": FactorySettingsResource(config_path=str(config)),
-        },
-        raise_on_error=False,
+    return materialize_batch(
+        [agreement, agreement_gate, downstream], engine, batch_id, config_path=config
     )
 
 

@@ -5,20 +5,17 @@
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, materialize
 from generation_builder import add_candidate, add_humaneval_batch
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from stage_runs import materialize_batch
 
 from assets.execution import EXECUTION_GATE, execution_gate, executions
-from assets.partitions import BATCH_PARTITIONS_NAME
 from factory.models import ExecutionRun, Prompt
 from factory.sandbox.bwrap_backend import bwrap_problem
 from factory.sandbox.docker_backend import docker_problem
 from factory.sandbox.image import default_image, default_rootfs
-from resources.database import DatabaseResource
 from resources.sandbox import SandboxResource
-from resources.settings import FactorySettingsResource
 
 BATCH = "batch-exec-asset"
 
@@ -36,18 +33,12 @@ def _skip_unless_available(backend: str) -> None:
 def materialise(engine: Engine, tmp_path: Path, backend: str):  # type: ignore[no-untyped-def]
     config = tmp_path / "factory.yaml"
     config.write_text("sandbox:\n  timeout_s: 5\n  stability_sample_rate: 1.0\n")
-    instance = DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [BATCH])
-    return materialize(
+    return materialize_batch(
         [executions, execution_gate],
-        partition_key=BATCH,
-        instance=instance,
-        resources={
-            "database": DatabaseResource(url=engine.url.render_as_string(hide_password=False)),
-            "settings": FactorySettingsResource(config_path=str(config)),
-            "sandbox": SandboxResource(backend=backend),
-        },
-        raise_on_error=False,
+        engine,
+        BATCH,
+        config_path=config,
+        sandbox=SandboxResource(backend=backend),
     )
 
 

@@ -5,36 +5,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import DagsterInstance, materialize
 from generation_builder import GEN_BATCH, add_humaneval_batch
 from sqlalchemy import Engine
 from sqlmodel import Session
+from stage_runs import materialize_batch
 from stand_ins.openai_server import running_stand_in
 
 from assets.generation import GENERATION_GATE, candidates, candidates_gate
-from assets.partitions import BATCH_PARTITIONS_NAME
 from factory.models import Candidate
 from factory.vocab import CandidateSource
-from resources.database import DatabaseResource
 from resources.llm import LLMResource
-from resources.settings import FactorySettingsResource
 
 
 def run_candidates(engine: Engine, tmp_path: Path, config: dict):  # type: ignore[no-untyped-def]
     config_path = tmp_path / "factory.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    instance = DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [GEN_BATCH])
-    return materialize(
-        [candidates, candidates_gate],
-        partition_key=GEN_BATCH,
-        instance=instance,
-        resources={
-            "database": DatabaseResource(url=engine.url.render_as_string(hide_password=False)),
-            "settings": FactorySettingsResource(config_path=str(config_path)),
-            "llm": LLMResource(),
-        },
-        raise_on_error=False,
+    return materialize_batch(
+        [candidates, candidates_gate], engine, GEN_BATCH, config_path=config_path, llm=LLMResource()
     )
 
 

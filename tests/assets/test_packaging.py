@@ -13,6 +13,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 from release_builders import reviewed_batch
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from stage_runs import materialize_batch
 
 from assets import ASSET_MODULES, packaging
 from assets.packaging import RELEASE_GATE, release_gate, release_package
@@ -26,17 +27,8 @@ from resources.settings import FactorySettingsResource
 
 
 def run(engine: Engine, batch_id: str, config_path: Path):  # type: ignore[no-untyped-def]
-    instance = DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [batch_id])
-    return materialize(
-        [release_package, release_gate],
-        partition_key=batch_id,
-        instance=instance,
-        resources={
-            "database": DatabaseResource(url=engine.url.render_as_string(hide_password=False)),
-            "settings": FactorySettingsResource(config_path=str(config_path)),
-        },
-        raise_on_error=False,
+    return materialize_batch(
+        [release_package, release_gate], engine, batch_id, config_path=config_path
     )
 
 

@@ -2,32 +2,19 @@
 the gate blocks a batch with no reviewable pair; plus its place in the Definitions."""
 
 import pytest
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey
 from review_builders import build_batch
 from review_data_builder import add_batch, add_candidate, add_prompt
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
+from stage_runs import materialize_batch
 
-from assets.partitions import BATCH_PARTITIONS_NAME
 from assets.review import REVIEW_GATE, review_tasks, review_tasks_gate
 from factory.models import ReviewTask
-from resources.database import DatabaseResource
-from resources.settings import FactorySettingsResource
 
 
 def run(engine: Engine, batch_id: str):  # type: ignore[no-untyped-def]
-    instance = DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [batch_id])
-    return materialize(
-        [review_tasks, review_tasks_gate],
-        partition_key=batch_id,
-        instance=instance,
-        resources={
-            "database": DatabaseResource(url=str(engine.url.render_as_string(False))),
-            "settings": FactorySettingsResource(),
-        },
-        raise_on_error=False,
-    )
+    return materialize_batch([review_tasks, review_tasks_gate], engine, batch_id)
 
 
 def task_count(engine: Engine) -> int:
