@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from factory.models._base import created_at_field, json_field, text_field
@@ -25,7 +25,19 @@ class Reviewer(SQLModel, table=True):
 class ReviewTask(SQLModel, table=True):
     """A pair of candidates for one prompt that needs `required_reviews` independent reviews."""
 
-    __table_args__ = (UniqueConstraint("batch_id", "candidate_a_id", "candidate_b_id"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "candidate_a_id", "candidate_b_id"),
+        # The claim walks open tasks of a language in queue order and stops at the first one
+        # it may take, so claiming costs the same with ten tasks queued or a million.
+        Index(
+            "ix_reviewtask_open_queue",
+            "language",
+            text("priority DESC"),
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, exists, select, update
+from sqlalchemy import Engine, bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -119,6 +119,10 @@ _TAKE_SQLITE_IN_BATCH = _TAKE.where(
 _PICK_LOCKING = _ELIGIBLE.with_for_update(skip_locked=True, of=_t)
 _PICK_LOCKING_IN_BATCH = _ELIGIBLE_IN_BATCH.with_for_update(skip_locked=True, of=_t)
 _TAKE_BY_ID = _TAKE.where(ReviewTask.id == bindparam("task_id"), _HAS_ROOM)
+_CLAIMER = select(Reviewer.active, Reviewer.languages).where(
+    Reviewer.id == bindparam("reviewer_id")
+)
+_INSERT_CLAIM = insert(TaskClaim).returning(TaskClaim.id)
 
 
 def expire_leases(session: Session, *, now: datetime | None = None) -> int:
@@ -156,33 +160,35 @@ def claim_next(
     now = now or utcnow()
     rng = rng or random.SystemRandom()
     with write_session(engine) as session:
-        reviewer = session.get(Reviewer, reviewer_id)
+        reviewer = session.execute(_CLAIMER, {"reviewer_id": reviewer_id}).first()
         if reviewer is None or not reviewer.active:
             raise NotYoursError(f"reviewer {reviewer_id} does not exist or is deactivated")
         current = active_claim(session, reviewer_id, now=now)
         if current is not None:
             return current
         expire_leases(session, now=now)
-        task_id = _reserve_slot(session, reviewer, batch_id)
+        task_id = _reserve_slot(session, reviewer_id, reviewer.languages, batch_id)
         if task_id is None:
             return None
-        claim = TaskClaim(
-            task_id=task_id,
-            reviewer_id=reviewer_id,
-            swapped=rng.random() < 0.5,
-            claimed_at=now,
-            expires_at=now + timedelta(seconds=lease_seconds),
-        )
-        session.add(claim)
-        session.flush()
-        return claim
+        values = {
+            "task_id": task_id,
+            "reviewer_id": reviewer_id,
+            "swapped": rng.random() < 0.5,
+            "claimed_at": now,
+            "expires_at": now + timedelta(seconds=lease_seconds),
+        }
+        claim_id = session.execute(_INSERT_CLAIM, values).scalar_one()
+        # Detached and fully loaded: callers read it after the transaction has committed.
+        return TaskClaim(id=claim_id, status=ClaimStatus.ACTIVE, **values)
 
 
-def _reserve_slot(session: Session, reviewer: Reviewer, batch_id: str | None) -> int | None:
+def _reserve_slot(
+    session: Session, reviewer_id: int, languages: list[str] | None, batch_id: str | None
+) -> int | None:
     """Take one free review slot of the first eligible task; returns its id."""
-    if not reviewer.languages:
+    if not languages:
         return None
-    params = {"reviewer_id": reviewer.id, "languages": list(reviewer.languages)}
+    params = {"reviewer_id": reviewer_id, "languages": list(languages)}
     if batch_id is not None:
         params["in_batch"] = batch_id
     if is_sqlite(session.get_bind()):
@@ -197,10 +203,17 @@ def _reserve_slot(session: Session, reviewer: Reviewer, batch_id: str | None) ->
     return row.id if row else None
 
 
+_LOCKED_CLAIM = select(TaskClaim).where(TaskClaim.id == bindparam("claim_id")).with_for_update()
+_LOCKED_TASK = select(ReviewTask).where(ReviewTask.id == bindparam("task_id")).with_for_update()
+_IS_SIMULATED = select(Reviewer.simulated).where(Reviewer.id == bindparam("reviewer_id"))
+# A review is one annotation row plus ten score rows: Core inserts skip the ORM's per-object
+# unit-of-work bookkeeping, which costs more than the database does.
+_INSERT_ANNOTATION = insert(Annotation).returning(Annotation.id)
+_INSERT_SCORES = insert(DimensionScore)
+
+
 def _locked_claim(session: Session, claim_id: int, reviewer_id: int) -> TaskClaim:
-    claim = session.scalars(
-        select(TaskClaim).where(TaskClaim.id == claim_id).with_for_update()
-    ).first()
+    claim = session.scalars(_LOCKED_CLAIM, {"claim_id": claim_id}).first()
     if claim is None:
         raise ReviewError(f"claim {claim_id} does not exist")
     if claim.reviewer_id != reviewer_id:
@@ -263,43 +276,44 @@ def submit_review(
     now = now or utcnow()
     with write_session(engine) as session:
         claim = _locked_claim(session, claim_id, reviewer_id)
-        task = session.scalars(
-            select(ReviewTask).where(ReviewTask.id == claim.task_id).with_for_update()
-        ).one()
+        task = session.scalars(_LOCKED_TASK, {"task_id": claim.task_id}).one()
         validate_review(task, preference=preference, scores=scores, rationale=rationale)
         if task.review_count >= task.required_reviews:
             # Unreachable while the slot invariant holds; refuse rather than over-collect.
             raise ReviewError(f"task {task.id} already has its {task.required_reviews} reviews")
-        reviewer = session.get(Reviewer, reviewer_id)
-        assert reviewer is not None
+        simulated = session.execute(_IS_SIMULATED, {"reviewer_id": reviewer_id}).scalar_one()
         task.review_count += 1
         task.active_claims -= 1
         claim.status = ClaimStatus.SUBMITTED
-        annotation = Annotation(
-            task_id=task.id,
-            claim_id=claim.id,
-            reviewer_id=reviewer_id,
-            preference=preference,
-            rationale=rationale.strip(),
-            seconds_spent=max(0.0, (now - _aware(claim.claimed_at)).total_seconds()),
-            simulated=reviewer.simulated,
-            created_at=now,
+        annotation_id = session.execute(
+            _INSERT_ANNOTATION,
+            {
+                "task_id": task.id,
+                "claim_id": claim.id,
+                "reviewer_id": reviewer_id,
+                "preference": preference,
+                "rationale": rationale.strip(),
+                "seconds_spent": max(0.0, (now - _aware(claim.claimed_at)).total_seconds()),
+                "simulated": simulated,
+                "created_at": now,
+            },
+        ).scalar_one()
+        session.execute(
+            _INSERT_SCORES,
+            [
+                {
+                    "annotation_id": annotation_id,
+                    "candidate_id": candidate_id,
+                    "dimension": dimension,
+                    "score": int(score),
+                }
+                for candidate_id, by_dimension in scores.items()
+                for dimension, score in by_dimension.items()
+            ],
         )
-        session.add(annotation)
-        session.flush()
-        session.add_all(
-            DimensionScore(
-                annotation_id=annotation.id,
-                candidate_id=candidate_id,
-                dimension=dimension,
-                score=int(score),
-            )
-            for candidate_id, by_dimension in scores.items()
-            for dimension, score in by_dimension.items()
-        )
-        session.flush()
+        session.flush()  # the task's new review_count, before resolving reads the annotations
         resolve_if_complete(session, task, disagreement_threshold=disagreement_threshold, now=now)
-        return SubmitResult(annotation.id, task.id, task.status)
+        return SubmitResult(annotation_id, task.id, task.status)
 
 
 def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) -> None:

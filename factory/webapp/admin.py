@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from factory.models import Reviewer
 from factory.review.completion import all_batch_progress, batch_progress
 from factory.review.gold import gold_total
 from factory.review.reporting import reviewer_stats
@@ -18,14 +17,14 @@ Admin = Depends(auth.require_role(Role.ADMIN))
 
 
 @router.get("", response_class=HTMLResponse)
-def batches(request: Request, user: Reviewer = Admin) -> HTMLResponse:
+def batches(request: Request, user: auth.SignedIn = Admin) -> HTMLResponse:
     with Session(request.app.state.engine) as session:
         progress = all_batch_progress(session)
     return render(request, "admin_batches.html", {"user": user, "batches": progress})
 
 
 @router.get("/batch/{batch_id}", response_class=HTMLResponse)
-def batch(request: Request, batch_id: str, user: Reviewer = Admin) -> HTMLResponse:
+def batch(request: Request, batch_id: str, user: auth.SignedIn = Admin) -> HTMLResponse:
     with Session(request.app.state.engine) as session:
         progress = batch_progress(session, batch_id)
         stats = reviewer_stats(session, batch_id)

@@ -4,11 +4,12 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
@@ -101,22 +102,53 @@ class LoginRequired(Exception):
     """Raised by dependencies when nobody is signed in; answered with a redirect to /login."""
 
 
-def current_reviewer(request: Request) -> Reviewer:
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The signed-in reviewer as the pages need them: no password hash, no ORM state."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    languages: tuple[str, ...]
+    active: bool
+
+
+# Looked up on every request: a prebuilt Core statement on one pooled connection costs a
+# fraction of an ORM session's CPU.
+_SIGNED_IN = select(
+    Reviewer.id,
+    Reviewer.username,
+    Reviewer.display_name,
+    Reviewer.role,
+    Reviewer.languages,
+    Reviewer.active,
+).where(Reviewer.id == bindparam("reviewer_id"))
+
+
+def current_reviewer(request: Request) -> SignedIn:
     reviewer_id = request.session.get(SESSION_REVIEWER)
     if reviewer_id is None:
         raise LoginRequired
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        reviewer = session.get(Reviewer, reviewer_id)
-    if reviewer is None or not reviewer.active:
+    with request.app.state.engine.connect() as connection:
+        row = connection.execute(_SIGNED_IN, {"reviewer_id": reviewer_id}).first()
+    if row is None or not row.active:
         request.session.clear()
         raise LoginRequired
-    return reviewer
+    return SignedIn(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        languages=tuple(row.languages or ()),
+        active=row.active,
+    )
 
 
-def require_role(*roles: Role) -> Callable[[Reviewer], Reviewer]:
+def require_role(*roles: Role) -> Callable[[SignedIn], SignedIn]:
     allowed = frozenset(roles)
 
-    def check(reviewer: Reviewer = Depends(current_reviewer)) -> Reviewer:  # noqa: B008
+    def check(reviewer: SignedIn = Depends(current_reviewer)) -> SignedIn:  # noqa: B008
         if reviewer.role not in allowed:
             raise HTTPException(status_code=403, detail=f"this page needs role {sorted(allowed)}")
         return reviewer

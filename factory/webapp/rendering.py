@@ -15,6 +15,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from factory.models import Candidate, ExecutionRun, Finding, Prompt, ReviewTask, TestResult
@@ -86,43 +88,36 @@ def side_by_side_diff(left: str, right: str) -> Markup:
     return Markup(table)  # noqa: S704  (escaped by difflib)
 
 
-def candidate_panel(session: Session, candidate_id: int, label: str, language: str):
-    candidate = session.get(Candidate, candidate_id)
-    assert candidate is not None
-    run = session.exec(
-        select(ExecutionRun)
-        .where(ExecutionRun.candidate_id == candidate_id)
-        .order_by(ExecutionRun.attempt.desc(), ExecutionRun.id.desc())
-        .limit(1)
-    ).first()
-    results: list[TestResult] = []
-    if run is not None:
-        results = list(
-            session.exec(
-                select(TestResult)
-                .where(TestResult.execution_run_id == run.id)
-                .order_by(TestResult.id)
-                .limit(MAX_TEST_RESULTS)
-            )
-        )
-    findings = list(
-        session.exec(
-            select(Finding)
-            .where(Finding.candidate_id == candidate_id)
-            .order_by(Finding.dimension, Finding.line, Finding.id)
-        )
+# Prebuilt statements (values bound per call): a review page is built from five queries for
+# both candidates together, whatever their number of runs, test results and findings.
+_IDS = bindparam("candidate_ids", expanding=True)
+_CODES = select(Candidate.id, Candidate.code).where(Candidate.id.in_(_IDS))
+_RUNS = (
+    select(ExecutionRun)
+    .where(ExecutionRun.candidate_id.in_(_IDS))
+    .order_by(ExecutionRun.candidate_id, ExecutionRun.attempt.desc(), ExecutionRun.id.desc())
+)
+_numbered = (
+    select(
+        TestResult,
+        func.row_number()
+        .over(partition_by=TestResult.execution_run_id, order_by=TestResult.id)
+        .label("position"),
     )
-    return CandidatePanel(
-        label=label,
-        code_html=highlight_code(candidate.code, language),
-        verdict=run.verdict if run else "not run",
-        tests_passed=run.tests_passed if run else 0,
-        tests_total=run.tests_total if run else 0,
-        wall_time_s=run.wall_time_s if run else None,
-        test_results=results,
-        findings=[f for f in findings if f.value is None],
-        metrics=[f for f in findings if f.value is not None],
-    )
+    .where(TestResult.execution_run_id.in_(bindparam("run_ids", expanding=True)))
+    .subquery()
+)
+_ranked_result = aliased(TestResult, _numbered)
+_RESULTS = (
+    select(_ranked_result)
+    .where(_numbered.c.position <= MAX_TEST_RESULTS)
+    .order_by(_ranked_result.id)
+)
+_FINDINGS = (
+    select(Finding)
+    .where(Finding.candidate_id.in_(_IDS))
+    .order_by(Finding.dimension, Finding.line, Finding.id)
+)
 
 
 @dataclass(slots=True)
@@ -139,13 +134,41 @@ def review_view(session: Session, task: ReviewTask, *, swapped: bool) -> ReviewV
     prompt = session.get(Prompt, task.prompt_id)
     assert prompt is not None
     left_id, right_id = displayed_order(task, swapped=swapped)
-    left = candidate_panel(session, left_id, "A", task.language)
-    right = candidate_panel(session, right_id, "B", task.language)
-    codes = {
-        c.id: c.code
-        for c in session.exec(select(Candidate).where(Candidate.id.in_([left_id, right_id])))
-    }
-    return ReviewView(task, prompt, left, right, side_by_side_diff(codes[left_id], codes[right_id]))
+    ids = {"candidate_ids": [left_id, right_id]}
+    codes: dict[int, str] = dict(session.execute(_CODES, ids).tuples().all())
+    latest: dict[int, ExecutionRun] = {}
+    for run in session.scalars(_RUNS, ids):
+        latest.setdefault(run.candidate_id, run)  # highest attempt first
+    results: dict[int, list[TestResult]] = {run.id: [] for run in latest.values()}
+    if results:
+        for result in session.scalars(_RESULTS, {"run_ids": list(results)}):
+            results[result.execution_run_id].append(result)
+    findings: dict[int, list[Finding]] = {left_id: [], right_id: []}
+    for finding in session.scalars(_FINDINGS, ids):
+        findings[finding.candidate_id].append(finding)
+
+    def panel(candidate_id: int, label: str) -> CandidatePanel:
+        run = latest.get(candidate_id)
+        own = findings[candidate_id]
+        return CandidatePanel(
+            label=label,
+            code_html=highlight_code(codes[candidate_id], task.language),
+            verdict=run.verdict if run else "not run",
+            tests_passed=run.tests_passed if run else 0,
+            tests_total=run.tests_total if run else 0,
+            wall_time_s=run.wall_time_s if run else None,
+            test_results=results[run.id] if run else [],
+            findings=[f for f in own if f.value is None],
+            metrics=[f for f in own if f.value is not None],
+        )
+
+    return ReviewView(
+        task,
+        prompt,
+        panel(left_id, "A"),
+        panel(right_id, "B"),
+        side_by_side_diff(codes[left_id], codes[right_id]),
+    )
 
 
 def displayed_order(task: ReviewTask, *, swapped: bool) -> tuple[int, int]:

@@ -4,6 +4,7 @@ import secrets
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 from starlette.datastructures import FormData
 
@@ -45,6 +46,11 @@ def _engine(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.engine
 
 
+def _read_session(request: Request) -> Session:
+    """A session for a request's reads; writes go through the queue's own transactions."""
+    return Session(_engine(request), expire_on_commit=False)
+
+
 def _review_settings(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.config.review
 
@@ -80,7 +86,7 @@ def logout(request: Request, _form: FormData = Form) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: Reviewer = Signed) -> HTMLResponse:
+def home(request: Request, user: auth.SignedIn = Signed) -> HTMLResponse:
     with Session(_engine(request)) as session:
         done = session.exec(
             select(func.count()).select_from(Annotation).where(Annotation.reviewer_id == user.id)
@@ -107,7 +113,7 @@ def home(request: Request, user: Reviewer = Signed) -> HTMLResponse:
     )
 
 
-def _claim_and_go(request: Request, user: Reviewer) -> Response:
+def _claim_and_go(request: Request, user: auth.SignedIn) -> Response:
     claim = claim_next(
         _engine(request), user.id, lease_seconds=_review_settings(request).lease_seconds
     )
@@ -118,34 +124,43 @@ def _claim_and_go(request: Request, user: Reviewer) -> Response:
 
 
 @router.post("/next")
-def next_task(request: Request, user: Reviewer = Signed, _form: FormData = Form) -> Response:
+def next_task(request: Request, user: auth.SignedIn = Signed, _form: FormData = Form) -> Response:
     return _claim_and_go(request, user)
 
 
-def _own_active_claim(request: Request, claim_id: int, user: Reviewer) -> TaskClaim:
-    with Session(_engine(request)) as session:
-        claim = session.get(TaskClaim, claim_id)
-    if claim is None or claim.reviewer_id != user.id:
+_CLAIM_AND_TASK = (
+    select(TaskClaim, ReviewTask)
+    .join(ReviewTask, ReviewTask.id == TaskClaim.task_id)
+    .where(TaskClaim.id == bindparam("claim_id"))
+)
+
+
+def _own_active_claim(
+    session: Session, claim_id: int, user: auth.SignedIn
+) -> tuple[TaskClaim, ReviewTask]:
+    """The signed-in reviewer's active claim and its task, in one query."""
+    row = session.execute(_CLAIM_AND_TASK, {"claim_id": claim_id}).first()
+    if row is None or row[0].reviewer_id != user.id:
         raise HTTPException(status_code=404, detail=f"claim {claim_id} is not one of yours")
+    claim, task = row
     if claim.status != ClaimStatus.ACTIVE:
         raise HTTPException(
             status_code=409, detail=f"claim {claim_id} is already {claim.status}; take the next"
         )
-    return claim
+    return claim, task
 
 
 def _review_page(
     request: Request,
+    session: Session,
     claim: TaskClaim,
-    user: Reviewer,
+    task: ReviewTask,
+    user: auth.SignedIn,
     *,
     error: str | None = None,
     values: FormData | None = None,
 ) -> HTMLResponse:
-    with Session(_engine(request)) as session:
-        task = session.get(ReviewTask, claim.task_id)
-        assert task is not None
-        view = review_view(session, task, swapped=claim.swapped)
+    view = review_view(session, task, swapped=claim.swapped)
     return render(
         request,
         "review.html",
@@ -163,8 +178,10 @@ def _review_page(
 
 
 @router.get("/review/{claim_id}", response_class=HTMLResponse)
-def review_page(request: Request, claim_id: int, user: Reviewer = Signed) -> HTMLResponse:
-    return _review_page(request, _own_active_claim(request, claim_id, user), user)
+def review_page(request: Request, claim_id: int, user: auth.SignedIn = Signed) -> HTMLResponse:
+    with _read_session(request) as session:
+        claim, task = _own_active_claim(session, claim_id, user)
+        return _review_page(request, session, claim, task, user)
 
 
 def _int_field(form: FormData, name: str, label: str) -> int:
@@ -192,14 +209,24 @@ def parse_review_form(form: FormData, task: ReviewTask, *, swapped: bool):  # ty
     return canonical_preference(displayed, swapped=swapped), scores, rationale
 
 
+def _review_page_again(
+    request: Request, claim: TaskClaim, task: ReviewTask, user: auth.SignedIn, **context
+) -> HTMLResponse:
+    with _read_session(request) as session:
+        return _review_page(request, session, claim, task, user, **context)
+
+
+def _claim_of(request: Request, claim_id: int, user: auth.SignedIn):  # type: ignore[no-untyped-def]
+    # Closed before the write: a request never holds two pooled connections at once.
+    with _read_session(request) as session:
+        return _own_active_claim(session, claim_id, user)
+
+
 @router.post("/review/{claim_id}")
 def submit(
-    request: Request, claim_id: int, user: Reviewer = Signed, form: FormData = Form
+    request: Request, claim_id: int, user: auth.SignedIn = Signed, form: FormData = Form
 ) -> Response:
-    claim = _own_active_claim(request, claim_id, user)
-    with Session(_engine(request)) as session:
-        task = session.get(ReviewTask, claim.task_id)
-        assert task is not None
+    claim, task = _claim_of(request, claim_id, user)
     try:
         preference, scores, rationale = parse_review_form(form, task, swapped=claim.swapped)
         submit_review(
@@ -217,7 +244,7 @@ def submit(
     except NotYoursError as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from exc
     except ReviewError as exc:
-        return _review_page(request, claim, user, error=str(exc), values=form)
+        return _review_page_again(request, claim, task, user, error=str(exc), values=form)
     flash(request, f"Review of task {task.id} saved.", "success")
     if form.get("advance", "1") == "0":
         return see_other("/")
@@ -225,21 +252,21 @@ def submit(
 
 
 @router.post("/review/{claim_id}/skip")
-def skip(request: Request, claim_id: int, user: Reviewer = Signed, form: FormData = Form):
-    claim = _own_active_claim(request, claim_id, user)
+def skip(request: Request, claim_id: int, user: auth.SignedIn = Signed, form: FormData = Form):
+    claim, task = _claim_of(request, claim_id, user)
     reason = str(form.get("reason", "")).strip()
     detail = str(form.get("detail", "")).strip()
     full = f"{reason}: {detail}" if reason and detail else reason or detail
     try:
         skip_claim(_engine(request), claim.id, user.id, reason=full)
     except ReviewError as exc:
-        return _review_page(request, claim, user, error=str(exc))
+        return _review_page_again(request, claim, task, user, error=str(exc))
     flash(request, f"Task {claim.task_id} skipped ({full}).", "info")
     return _claim_and_go(request, user)
 
 
 @router.get("/adjudication", response_class=HTMLResponse)
-def adjudication_list(request: Request, user: Reviewer = Senior) -> HTMLResponse:
+def adjudication_list(request: Request, user: auth.SignedIn = Senior) -> HTMLResponse:
     with Session(_engine(request)) as session:
         tasks = adjudication_queue(session)
     return render(request, "adjudication_list.html", {"user": user, "tasks": tasks})
@@ -261,7 +288,7 @@ def _disputed(request: Request, task_id: int):  # type: ignore[no-untyped-def]
 
 
 @router.get("/adjudication/{task_id}", response_class=HTMLResponse)
-def adjudication_page(request: Request, task_id: int, user: Reviewer = Senior) -> HTMLResponse:
+def adjudication_page(request: Request, task_id: int, user: auth.SignedIn = Senior) -> HTMLResponse:
     task, view, reviews = _disputed(request, task_id)
     return render(
         request,
@@ -272,7 +299,7 @@ def adjudication_page(request: Request, task_id: int, user: Reviewer = Senior) -
 
 @router.post("/adjudication/{task_id}")
 def adjudication_submit(
-    request: Request, task_id: int, user: Reviewer = Senior, form: FormData = Form
+    request: Request, task_id: int, user: auth.SignedIn = Senior, form: FormData = Form
 ) -> Response:
     try:
         preference = _int_field(form, "preference", "the preference")

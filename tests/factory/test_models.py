@@ -22,11 +22,37 @@ from factory.models import (
 )
 from factory.models._base import utcnow
 
+QUEUE_INDEX = "ix_reviewtask_open_queue"
+
+
+def _compared(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    # SQLite's reflection drops an index column's DESC, so that index is checked below instead.
+    return not (type_ == "index" and name == QUEUE_INDEX)
+
 
 def test_migrations_match_models(engine: Engine) -> None:
+    sqlite = engine.dialect.name == "sqlite"
+    opts = {"include_object": _compared} if sqlite else {}
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), SQLModel.metadata)
     assert diff == [], f"models and migrations differ; add an Alembic revision: {diff}"
+
+
+def test_claim_order_index_matches_the_claim_query(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            columns = [
+                (row.name, bool(row.desc))
+                for row in conn.exec_driver_sql(f"PRAGMA index_xinfo('{QUEUE_INDEX}')")
+                if row.key
+            ]
+            assert columns == [("language", False), ("priority", True), ("id", False)]
+        else:
+            definition = conn.exec_driver_sql(
+                f"SELECT indexdef FROM pg_indexes WHERE indexname = '{QUEUE_INDEX}'"
+            ).scalar_one()
+            assert "(language, priority DESC, id)" in definition
+            assert "WHERE ((status)::text = 'open'::text)" in definition
 
 
 def test_release_row_traces_back_to_every_source(engine: Engine) -> None:
