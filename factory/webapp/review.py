@@ -216,7 +216,7 @@ def _review_page_again(
         return _review_page(request, session, claim, task, user, **context)
 
 
-def _claim_of(request: Request, claim_id: int, user: auth.SignedIn):  # type: ignore[no-untyped-def]
+def _claim_of(request: Request, claim_id: int, user: auth.SignedIn) -> tuple[TaskClaim, ReviewTask]:
     # Closed before the write: a request never holds two pooled connections at once.
     with _read_session(request) as session:
         return _own_active_claim(session, claim_id, user)
