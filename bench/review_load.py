@@ -310,7 +310,12 @@ def main() -> int:
     parser.add_argument("--prompts", type=int, default=250, help="3 tasks per prompt")
     parser.add_argument("--think", type=float, default=5.0, help="mean seconds per review")
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="uvicorn worker processes (default: one per core, up to 4)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -327,7 +332,8 @@ def main() -> int:
         slots = seed(engine, args.prompts, args.reviewers)
         print(
             f"database {name}: {args.prompts * 3} tasks, {slots} review slots, "
-            f"{args.reviewers} reviewers, mean think time {args.think}s"
+            f"{args.reviewers} reviewers, mean think time {args.think}s, "
+            f"{args.workers} app worker process(es)"
         )
         port = free_port()
         with tempfile.TemporaryDirectory() as home:

@@ -7,9 +7,10 @@ Invariants, enforced in one transaction per action:
 - a task goes only to active reviewers whose languages include the task's language;
 - an abandoned claim expires after its lease and returns its slot to the queue.
 
-Claiming is one statement that reserves a slot: on PostgreSQL a `SELECT ... FOR UPDATE SKIP
-LOCKED` picks a task no concurrent claimer holds, on SQLite `UPDATE ... RETURNING` under the
-database write lock does the same.
+Claiming is one statement that reserves a slot: an `UPDATE ... RETURNING` whose sub-select
+picks the task. On PostgreSQL the sub-select is `FOR UPDATE SKIP LOCKED`, so concurrent claimers
+skip each other's rows instead of queueing on them; on SQLite (which ignores SKIP LOCKED) the
+statement runs under the database write lock.
 """
 
 import random
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, exists, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -26,7 +27,7 @@ from factory.models import Annotation, DimensionScore, Reviewer, ReviewTask, Tas
 from factory.models._base import utcnow
 from factory.review.adjudication import resolve_if_complete
 from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
-from factory.review.transactions import is_sqlite, write_session
+from factory.review.transactions import write_connection, write_session
 from factory.vocab import (
     DIMENSIONS,
     PREFERENCE_MAX,
@@ -40,6 +41,7 @@ from factory.vocab import (
 MAX_RATIONALE_CHARS = 10_000
 MAX_SKIP_REASON_CHARS = 500
 
+Executor = Session | Connection
 # scores[candidate_id][dimension] = 1..5
 Scores = Mapping[int, Mapping[str, int]]
 
@@ -77,16 +79,6 @@ _RELEASE_SLOTS = (
     .values(active_claims=ReviewTask.active_claims - bindparam("released"))
     .execution_options(synchronize_session=False)
 )
-_ACTIVE_CLAIM = (
-    select(TaskClaim)
-    .where(
-        TaskClaim.reviewer_id == bindparam("reviewer_id"),
-        TaskClaim.status == ClaimStatus.ACTIVE,
-        TaskClaim.expires_at > bindparam("now"),
-    )
-    .order_by(TaskClaim.id)
-    .limit(1)
-)
 _t = aliased(ReviewTask, name="t")
 _ELIGIBLE_WHERE = (
     _t.status == TaskStatus.OPEN,
@@ -115,32 +107,52 @@ _TAKE_SQLITE = _TAKE.where(ReviewTask.id == _ELIGIBLE.scalar_subquery(), _HAS_RO
 _TAKE_SQLITE_IN_BATCH = _TAKE.where(
     ReviewTask.id == _ELIGIBLE_IN_BATCH.scalar_subquery(), _HAS_ROOM
 )
-# PostgreSQL: lock the chosen row, skipping rows that concurrent claimers hold right now.
-_PICK_LOCKING = _ELIGIBLE.with_for_update(skip_locked=True, of=_t)
-_PICK_LOCKING_IN_BATCH = _ELIGIBLE_IN_BATCH.with_for_update(skip_locked=True, of=_t)
-_TAKE_BY_ID = _TAKE.where(ReviewTask.id == bindparam("task_id"), _HAS_ROOM)
-_CLAIMER = select(Reviewer.active, Reviewer.languages).where(
-    Reviewer.id == bindparam("reviewer_id")
+# PostgreSQL: the same single statement; its sub-select locks the chosen row, skipping rows
+# that concurrent claimers hold right now.
+_TAKE_LOCKING = _TAKE.where(
+    ReviewTask.id == _ELIGIBLE.with_for_update(skip_locked=True, of=_t).scalar_subquery(),
+    _HAS_ROOM,
+)
+_TAKE_LOCKING_IN_BATCH = _TAKE.where(
+    ReviewTask.id == _ELIGIBLE_IN_BATCH.with_for_update(skip_locked=True, of=_t).scalar_subquery(),
+    _HAS_ROOM,
+)
+_CLAIM_COLUMNS = TaskClaim.__table__.columns
+# The reviewer and their unexpired claim, if any (a reload resumes it), in one round trip.
+_CLAIMER = (
+    select(
+        Reviewer.active,
+        Reviewer.languages,
+        *(column.label(f"claim_{column.name}") for column in _CLAIM_COLUMNS),
+    )
+    .select_from(Reviewer)
+    .outerjoin(
+        TaskClaim,
+        and_(
+            TaskClaim.reviewer_id == Reviewer.id,
+            TaskClaim.status == ClaimStatus.ACTIVE,
+            TaskClaim.expires_at > bindparam("now"),
+        ),
+    )
+    .where(Reviewer.id == bindparam("reviewer_id"))
+    .order_by(TaskClaim.id)
+    .limit(1)
 )
 _INSERT_CLAIM = insert(TaskClaim).returning(TaskClaim.id)
 
 
-def expire_leases(session: Session, *, now: datetime | None = None) -> int:
+def _on_sqlite(executor: Executor) -> bool:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name == "sqlite"
+
+
+def expire_leases(executor: Executor, *, now: datetime | None = None) -> int:
     """Mark lapsed active claims expired and give their slots back. Returns how many."""
-    statement = _EXPIRE_SQLITE if is_sqlite(session.get_bind()) else _EXPIRE_LOCKING
-    expired = session.execute(statement, {"now": now or utcnow()}).all()
+    statement = _EXPIRE_SQLITE if _on_sqlite(executor) else _EXPIRE_LOCKING
+    expired = executor.execute(statement, {"now": now or utcnow()}).all()
     for task_id, count in Counter(row.task_id for row in expired).items():
-        session.execute(_RELEASE_SLOTS, {"task_id": task_id, "released": count})
+        executor.execute(_RELEASE_SLOTS, {"task_id": task_id, "released": count})
     return len(expired)
-
-
-def active_claim(
-    session: Session, reviewer_id: int, *, now: datetime | None = None
-) -> TaskClaim | None:
-    """The reviewer's unexpired claim, if they have one (a reload resumes it)."""
-    return session.scalars(
-        _ACTIVE_CLAIM, {"reviewer_id": reviewer_id, "now": now or utcnow()}
-    ).first()
 
 
 def claim_next(
@@ -156,18 +168,21 @@ def claim_next(
 
     Returns None when the queue holds nothing for them. The displayed order of the two
     candidates is drawn here and kept on the claim (`swapped`), so reloads show the same order.
+    The returned claim is detached and fully loaded.
     """
     now = now or utcnow()
     rng = rng or random.SystemRandom()
-    with write_session(engine) as session:
-        reviewer = session.execute(_CLAIMER, {"reviewer_id": reviewer_id}).first()
+    # A claim lost whole in a database crash costs the reviewer one more click: it need not
+    # wait for the disk. Reviews are written durably.
+    with write_connection(engine, durable=False) as connection:
+        reviewer = connection.execute(_CLAIMER, {"reviewer_id": reviewer_id, "now": now}).first()
         if reviewer is None or not reviewer.active:
             raise NotYoursError(f"reviewer {reviewer_id} does not exist or is deactivated")
-        current = active_claim(session, reviewer_id, now=now)
-        if current is not None:
-            return current
-        expire_leases(session, now=now)
-        task_id = _reserve_slot(session, reviewer_id, reviewer.languages, batch_id)
+        if reviewer.claim_id is not None:
+            row = reviewer._mapping
+            return TaskClaim(**{c.name: row[f"claim_{c.name}"] for c in _CLAIM_COLUMNS})
+        expire_leases(connection, now=now)
+        task_id = _reserve_slot(connection, reviewer_id, reviewer.languages, batch_id)
         if task_id is None:
             return None
         values = {
@@ -177,13 +192,12 @@ def claim_next(
             "claimed_at": now,
             "expires_at": now + timedelta(seconds=lease_seconds),
         }
-        claim_id = session.execute(_INSERT_CLAIM, values).scalar_one()
-        # Detached and fully loaded: callers read it after the transaction has committed.
+        claim_id = connection.execute(_INSERT_CLAIM, values).scalar_one()
         return TaskClaim(id=claim_id, status=ClaimStatus.ACTIVE, **values)
 
 
 def _reserve_slot(
-    session: Session, reviewer_id: int, languages: list[str] | None, batch_id: str | None
+    executor: Executor, reviewer_id: int, languages: list[str] | None, batch_id: str | None
 ) -> int | None:
     """Take one free review slot of the first eligible task; returns its id."""
     if not languages:
@@ -191,15 +205,11 @@ def _reserve_slot(
     params = {"reviewer_id": reviewer_id, "languages": list(languages)}
     if batch_id is not None:
         params["in_batch"] = batch_id
-    if is_sqlite(session.get_bind()):
+    if _on_sqlite(executor):
         take = _TAKE_SQLITE if batch_id is None else _TAKE_SQLITE_IN_BATCH
-        row = session.execute(take, params).first()
-        return row.id if row else None
-    pick = _PICK_LOCKING if batch_id is None else _PICK_LOCKING_IN_BATCH
-    task_id = session.execute(pick, params).scalar()
-    if task_id is None:
-        return None
-    row = session.execute(_TAKE_BY_ID, {"task_id": task_id}).first()
+    else:
+        take = _TAKE_LOCKING if batch_id is None else _TAKE_LOCKING_IN_BATCH
+    row = executor.execute(take, params).first()
     return row.id if row else None
 
 

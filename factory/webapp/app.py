@@ -22,6 +22,7 @@ from factory.settings import FactoryConfig, load_config
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS
 from factory.webapp import admin, auth, review
 from factory.webapp.rendering import RUBRIC, pygments_css
+from factory.webapp.throttle import SignInThrottle
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "factory_review"
@@ -87,6 +88,7 @@ def create_app(
     app.state.engine = engine
     app.state.config = config or load_config()
     app.state.templates = build_templates()
+    app.state.sign_in_throttle = SignInThrottle()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or auth.session_secret(),

@@ -3,6 +3,7 @@
 import hmac
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,11 +35,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# A verification takes about a quarter of a CPU-second (by design) on four threads. Bounding how
+# many run at once makes a burst of sign-ins queue instead of starving the reviewers' requests.
+_VERIFYING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
+
+
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _VERIFYING:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -52,10 +59,19 @@ def session_secret() -> str:
         return from_env
     path = factory_home() / SECRET_FILE
     if not path.exists():
+        # Several app workers may start at once: each writes a candidate file and links it into
+        # place, which only the first can do, so all of them read the same complete secret.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        candidate = path.with_name(f".{SECRET_FILE}.{os.getpid()}")
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
     return path.read_text().strip()
 
 

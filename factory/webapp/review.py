@@ -28,6 +28,7 @@ from factory.webapp.rendering import (
     displayed_order,
     review_view,
 )
+from factory.webapp.throttle import throttled_message
 
 router = APIRouter()
 Signed = Depends(auth.current_reviewer)
@@ -64,14 +65,28 @@ def login_page(request: Request) -> HTMLResponse:
 def login(request: Request, form: FormData = Form) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
+    throttle = request.app.state.sign_in_throttle
+    address = request.client.host if request.client else None
+    wait = throttle.retry_after(username, address)
+    if wait:  # refused before any hash is verified: guessing costs the app nothing
+        response = render(
+            request,
+            "login.html",
+            {"user": None, "error": throttled_message(wait), "username": username},
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     reviewer = auth.authenticate(_engine(request), username, password)
     if reviewer is None:
+        throttle.failed(username, address)
         return render(
             request,
             "login.html",
             {"user": None, "error": "Unknown username or wrong password.", "username": username},
             status_code=401,
         )
+    throttle.succeeded(username)
     # A fresh session (and CSRF token) at sign-in, so a planted cookie is worth nothing.
     request.session.clear()
     request.session[auth.SESSION_REVIEWER] = reviewer.id
