@@ -27,7 +27,7 @@ from factory.models import Annotation, DimensionScore, Reviewer, ReviewTask, Tas
 from factory.models._base import utcnow
 from factory.review.adjudication import resolve_if_complete
 from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
-from factory.review.transactions import write_connection, write_session
+from factory.review.transactions import is_sqlite, write_connection, write_session
 from factory.vocab import (
     DIMENSIONS,
     PREFERENCE_MAX,
@@ -141,14 +141,9 @@ _CLAIMER = (
 _INSERT_CLAIM = insert(TaskClaim).returning(TaskClaim.id)
 
 
-def _on_sqlite(executor: Executor) -> bool:
-    bind = executor.get_bind() if isinstance(executor, Session) else executor
-    return bind.dialect.name == "sqlite"
-
-
 def expire_leases(executor: Executor, *, now: datetime | None = None) -> int:
     """Mark lapsed active claims expired and give their slots back. Returns how many."""
-    statement = _EXPIRE_SQLITE if _on_sqlite(executor) else _EXPIRE_LOCKING
+    statement = _EXPIRE_SQLITE if is_sqlite(executor) else _EXPIRE_LOCKING
     expired = executor.execute(statement, {"now": now or utcnow()}).all()
     for task_id, count in Counter(row.task_id for row in expired).items():
         executor.execute(_RELEASE_SLOTS, {"task_id": task_id, "released": count})
@@ -205,7 +200,7 @@ def _reserve_slot(
     params = {"reviewer_id": reviewer_id, "languages": list(languages)}
     if batch_id is not None:
         params["in_batch"] = batch_id
-    if _on_sqlite(executor):
+    if is_sqlite(executor):
         take = _TAKE_SQLITE if batch_id is None else _TAKE_SQLITE_IN_BATCH
     else:
         take = _TAKE_LOCKING if batch_id is None else _TAKE_LOCKING_IN_BATCH

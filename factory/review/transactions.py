@@ -7,8 +7,10 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+def is_sqlite(bind: Engine | Connection | Session) -> bool:
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return bind.dialect.name == "sqlite"
 
 
 @contextmanager

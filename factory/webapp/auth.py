@@ -127,7 +127,6 @@ class SignedIn:
     display_name: str
     role: str
     languages: tuple[str, ...]
-    active: bool
 
 
 # Looked up on every request: a prebuilt Core statement on one pooled connection costs a
@@ -157,7 +156,6 @@ def current_reviewer(request: Request) -> SignedIn:
         display_name=row.display_name,
         role=row.role,
         languages=tuple(row.languages or ()),
-        active=row.active,
     )
 
 

@@ -102,7 +102,7 @@ def logout(request: Request, _form: FormData = Form) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: auth.SignedIn = Signed) -> HTMLResponse:
-    with Session(_engine(request)) as session:
+    with _read_session(request) as session:
         done = session.exec(
             select(func.count()).select_from(Annotation).where(Annotation.reviewer_id == user.id)
         ).one()
@@ -282,13 +282,13 @@ def skip(request: Request, claim_id: int, user: auth.SignedIn = Signed, form: Fo
 
 @router.get("/adjudication", response_class=HTMLResponse)
 def adjudication_list(request: Request, user: auth.SignedIn = Senior) -> HTMLResponse:
-    with Session(_engine(request)) as session:
+    with _read_session(request) as session:
         tasks = adjudication_queue(session)
     return render(request, "adjudication_list.html", {"user": user, "tasks": tasks})
 
 
 def _disputed(request: Request, task_id: int):  # type: ignore[no-untyped-def]
-    with Session(_engine(request)) as session:
+    with _read_session(request) as session:
         task = session.get(ReviewTask, task_id)
         if task is None:
             raise HTTPException(status_code=404, detail=f"task {task_id} does not exist")

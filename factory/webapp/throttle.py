@@ -15,6 +15,8 @@ from collections.abc import Callable
 FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
 WINDOW_S = 15 * 60
+_SWEEP_ABOVE_KEYS = 10_000
+_SWEEP_EVERY_S = 60.0
 
 
 class SignInThrottle:
@@ -30,6 +32,7 @@ class SignInThrottle:
         self._window = window_s
         self._clock = clock
         self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._next_sweep = 0.0
         self._lock = threading.Lock()
 
     @staticmethod
@@ -71,8 +74,10 @@ class SignInThrottle:
             self._failures.pop(("account", username.strip().lower()), None)
 
     def _forget_stale(self, now: float) -> None:
-        # Bounded memory under a spray of usernames: drop keys whose failures have all expired.
-        if len(self._failures) > 10_000:
+        # Bounded memory under a spray of usernames: drop keys whose failures have all expired,
+        # in one sweep a minute at most, so a spray does not make every failure walk every key.
+        if len(self._failures) > _SWEEP_ABOVE_KEYS and now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_EVERY_S
             for key in list(self._failures):
                 self._recent(key, now)
 
