@@ -82,6 +82,10 @@ class SandboxSettings(_Section):
     max_file_mb: int = 16  # largest file (stdout included) a candidate may write
     tmpfs_mb: int = 64  # the sandbox's writable /tmp (docker backend)
     cpus: float = 1.0  # CPU share of each sandbox container
+    # Pin each warm sandbox to one CPU (pool slots spread over the CPUs): the test runner and the
+    # candidate answer each other dozens of times per job, and waking a process on another CPU
+    # costs more than most of those exchanges.
+    pin_cpus: bool = True
     image: str = ""  # docker image; empty: the one scripts/build-sandbox-image.sh built last
     rootfs: str = ""  # bwrap root filesystem; empty: the one that script built last
 

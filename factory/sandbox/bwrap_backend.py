@@ -116,13 +116,16 @@ class BwrapLauncher:
             "/usr/bin/python3", "-I", "-B", "-c", SERVER_SOURCE,
         ]  # fmt: skip
 
-    def start(self, worker_number: int) -> ServerProcess:
+    def start(self, slot: int) -> ServerProcess:
         s = self.settings
         command = self.bwrap_command()
+        if s.pin_cpus and shutil.which("taskset"):
+            cpus = sorted(os.sched_getaffinity(0))
+            command = ["taskset", "--cpu-list", str(cpus[slot % len(cpus)]), *command]
         cgroup: CgroupLimit | None = None
         try:
             cgroup = CgroupLimit(
-                f"w{os.getpid()}-{worker_number}-{uuid.uuid4().hex[:8]}",
+                f"w{os.getpid()}-{slot}-{uuid.uuid4().hex[:8]}",
                 memory_bytes=(2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB) * 1024 * 1024,
                 max_processes=s.max_processes,
             )

@@ -31,6 +31,21 @@ def _docker_env() -> dict[str, str]:
     return {key: os.environ[key] for key in keep if key in os.environ}
 
 
+def _engine_cpus() -> int:
+    """The engine's CPU count (it may be another machine's); 0 when it cannot be told."""
+    try:
+        info = subprocess.run(
+            ["docker", "info", "--format", "{{.NCPU}}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=_docker_env(),
+        )
+        return max(0, int(info.stdout.strip()))
+    except (subprocess.TimeoutExpired, ValueError):
+        return 0
+
+
 def docker_problem(image: str) -> str | None:
     """Why the docker backend cannot run here, or None when it can."""
     if shutil.which("docker") is None:
@@ -64,12 +79,14 @@ class DockerLauncher:
             raise SandboxUnavailableError(f"docker sandbox unavailable: {problem}")
         self.image = image
         self.settings = settings
+        self.engine_cpus = _engine_cpus() if settings.pin_cpus else 0
 
-    def command(self, name: str) -> list[str]:
+    def command(self, name: str, slot: int = 0) -> list[str]:
         s = self.settings
         memory = f"{2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB}m"
+        pin = ["--cpuset-cpus", str(slot % self.engine_cpus)] if self.engine_cpus else []
         return [
-            "docker", "run", "--interactive", "--rm", "--name", name,
+            "docker", "run", "--interactive", "--rm", "--name", name, *pin,
             "--label", f"{CONTAINER_LABEL}=1",
             "--network", "none",
             "--read-only",
@@ -88,8 +105,8 @@ class DockerLauncher:
             "python3", "-I", "-B", "-c", SERVER_SOURCE,
         ]  # fmt: skip
 
-    def start(self, worker_number: int) -> ServerProcess:
-        name = f"factory-sandbox-{uuid.uuid4().hex[:12]}-{worker_number}"
+    def start(self, slot: int) -> ServerProcess:
+        name = f"factory-sandbox-{uuid.uuid4().hex[:12]}-{slot}"
         env = _docker_env()
 
         def remove() -> None:
@@ -97,4 +114,4 @@ class DockerLauncher:
                 ["docker", "rm", "--force", name], capture_output=True, env=env, timeout=60
             )
 
-        return ServerProcess(self.command(name), env=env, on_close=remove)
+        return ServerProcess(self.command(name, slot), env=env, on_close=remove)

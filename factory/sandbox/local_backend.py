@@ -20,6 +20,6 @@ class LocalLauncher:
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
 
-    def start(self, worker_number: int) -> ServerProcess:
+    def start(self, slot: int) -> ServerProcess:
         command = [sys.executable, "-I", "-B", "-c", SERVER_SOURCE]
         return ServerProcess(command, env={"PATH": "/usr/bin:/bin"})

@@ -30,7 +30,9 @@ class Launcher(Protocol):
     backend: str
     image: str
 
-    def start(self, worker_number: int) -> ServerProcess: ...
+    def start(self, slot: int) -> ServerProcess:
+        """Start a server for pool slot `slot` (0 .. pool_size - 1, one live server each)."""
+        ...
 
 
 class PooledSandbox:
@@ -44,6 +46,8 @@ class PooledSandbox:
         self._idle: queue.Queue[ServerProcess] = queue.Queue()
         self._lock = threading.Lock()
         self._started = 0
+        self._free_slots = set(range(settings.pool_size))
+        self._slot_of: dict[ServerProcess, int] = {}
         self._closed = False
         self._all: set[ServerProcess] = set()
 
@@ -132,21 +136,27 @@ class PooledSandbox:
             start_new = self._idle.empty() and self._started < self.settings.pool_size
             if start_new:
                 self._started += 1
-                number = self._started
+                slot = min(self._free_slots)
+                self._free_slots.discard(slot)
         if not start_new:
             return self._idle.get()
         try:
-            server = self.launcher.start(number)
+            server = self.launcher.start(slot)
         except BaseException:
             with self._lock:
                 self._started -= 1
+                self._free_slots.add(slot)
             raise
         with self._lock:
             self._all.add(server)
+            self._slot_of[server] = slot
         return server
 
     def _discard(self, server: ServerProcess) -> None:
         with self._lock:
             self._all.discard(server)
             self._started -= 1
+            slot = self._slot_of.pop(server, None)
+            if slot is not None:
+                self._free_slots.add(slot)
         server.close()

@@ -5,15 +5,23 @@ standard library only and imports nothing from the factory. It reads jobs from s
 one result per job to stdout, both framed as a 4-byte big-endian length and JSON (a job frame is
 followed by the raw bytes of the candidate code and of the tests).
 
-Per job the server (PID 1 of its PID namespace) forks two processes:
+Three kinds of process share the sandbox:
 
-* the **runner**, trusted: it holds the tests, runs them (HumanEval `check()` with every
-  top-level assert recorded as its own test, or pytest with a recording plugin) and writes the
-  per-test record to a pipe only the server reads;
-* the **worker**, untrusted: it executes the candidate code and answers the runner's requests
-  ("call `name` with these arguments", "get attribute of the object you returned") with plain
-  data (None, bool, int, float, str, bytes, complex, list, tuple, dict, set; anything else stays
-  in the worker as an opaque handle).
+* the **server** (PID 1 of its PID namespace): reads jobs, forks one worker per job, hands the
+  tests to the runner, forwards the runner's record and cleans up after the job;
+* the **runner**, trusted and persistent: forked once, before any job, it runs each job's tests
+  (HumanEval `check()` with every top-level assert recorded as its own test, compiled once per
+  distinct test text and cached; or pytest with a recording plugin, in a child per job since
+  pytest keeps state) and sends the per-test record over a socket only the server holds;
+* the **worker**, untrusted, one per job: it executes the candidate code and answers the
+  runner's requests ("call `name` with these arguments", "get attribute of the object you
+  returned") over a socket pair made for that job alone, with plain data (None, bool, int,
+  float, str, bytes, complex, list, tuple, dict, set; anything else stays in the worker as an
+  opaque handle).
+
+One fork per job, and the runner and the worker hand off on one CPU (the backends pin each
+sandbox to one): most of a job's cost used to be forking a second process and waking another
+CPU dozens of times.
 
 Why a candidate cannot make failing tests look passed:
 
@@ -22,8 +30,9 @@ Why a candidate cannot make failing tests look passed:
   handle compares by identity, so such an assertion fails.
 * The worker never has the tests or any expected value. It is forked from the server before
   the server reads the job's tests from stdin; the server keeps them only in a buffer it zeroes
-  right after forking the runner, and forwards the runner's record (assertion messages name
-  expected values) to the host without decoding it, zeroing that buffer too. Pytest files are
+  right after sending them to the runner, and forwards the runner's record (assertion messages
+  name expected values) to the host without decoding it, zeroing that buffer too. The runner,
+  which accumulates tests, never forks a worker. Pytest files are
   deleted after collection, before the worker receives the candidate code. The runner and the
   server are not dumpable (`PR_SET_DUMPABLE` 0), so the worker cannot ptrace them or open their
   `/proc/<pid>/mem` or `/proc/<pid>/fd`, and it holds no copy of the result pipe or of the
@@ -32,19 +41,25 @@ Why a candidate cannot make failing tests look passed:
   worker's stdout/stderr go to files that are only stored. A worker that exits (status 0 or not)
   before the tests finish, or kills the runner, produces an error/killed verdict, not a pass.
   The server, as PID 1, ignores signals from inside its namespace (the kernel drops them).
+  The runner shares the worker's user, so a candidate may signal it or lower its limits: it
+  ignores every signal it can; one killed mid-job gives that job a killed verdict; and after
+  every job the server resumes it, pings it and compares its limits, priority and CPUs with
+  those it started with, replacing it before the next job on any difference.
 * Known limit: helper names the tests take from the candidate's module (e.g. HumanEval's `poly`
   next to `find_zero`) are the candidate's own code, so tests that trust them trust the
   candidate. Objects that are not plain data support calls and attribute access only.
 
 Limits: the worker gets RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NOFILE and no core
 files; the runner enforces the wall-clock deadline, and the server a second one around the
-runner. After every job the server kills every other process in its namespace (`kill(-1)`,
-which only PID 1 may do safely), reaps every zombie and removes the job's directory. The result
+runner (a runner past it is killed and replaced). After every job the server kills every process
+in its namespace but itself and the runner, round after round until none is left (a fork racing
+one round is caught by the next), reaps them and removes every file under /tmp. The result
 is sent once everything is killed and the worker is reaped, so the host handles it while the
 rest is reaped and removed; the next job is read only after that, and a server whose removal
 failed exits instead of serving another job.
 """
 
+import _signal
 import ast
 import base64
 import builtins
@@ -57,6 +72,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import struct
 import sys
 import time
@@ -67,6 +83,12 @@ _MAX_FRAME = 256 * 1024 * 1024
 _MAX_DEPTH = 200
 _PR_SET_DUMPABLE = 4
 _RUNNER_GRACE_S = 2.0
+_CHECK_CACHE_SIZE = 256
+# The runner's own address-space bound (fixed: the candidate's processes may lower another
+# process's limits, and the server compares them after every job to catch it).
+_RUNNER_MEMORY = 2048 * 1024 * 1024
+_CLEANUP_ROUNDS = 200
+_PING_TIMEOUT_S = 10.0
 _JOB_ROOT = "/tmp"  # noqa: S108 (a private tmpfs inside the sandbox)
 
 
@@ -467,8 +489,9 @@ def _instrument_check(tree):
     return tree, statements
 
 
-def run_check_tests(tests_src, channel, entry_point, recorder):
-    tree, statements = _instrument_check(ast.parse(tests_src, "tests.py"))
+def run_check_tests(prepared, channel, entry_point, recorder):
+    """Run check() from `prepared` (CheckCache's compiled code, wrapped statements and names)."""
+    code, statements, names = prepared
     namespace = {"__name__": "tests", "__builtins__": builtins}
     clock = {"t": time.perf_counter()}
     internal = (WorkerTimeout, WorkerGone, _Abort)
@@ -501,9 +524,8 @@ def run_check_tests(tests_src, channel, entry_point, recorder):
         return time.perf_counter() - clock["t"]
 
     namespace.update(__start__=start, __pass__=passed, __fail__=fail)
-    code = compile(tree, "tests.py", "exec")
     exec(code, namespace)  # noqa: S102 (the prompt's tests, trusted, in the runner)
-    _bind_candidate_names(namespace, _global_names(code), channel, entry_point)
+    _bind_candidate_names(namespace, names, channel, entry_point)
     channel.load()
     try:
         namespace["check"](namespace[entry_point])
@@ -576,16 +598,14 @@ def run_pytest_tests(tests_src, channel, entry_point, recorder, job_dir):
         raise ValueError("the tests define no test function")
 
 
-def runner_main(job, tests_src, req_fd, resp_fd, result_fd, job_dir):
-    deadline = time.monotonic() + job["timeout_s"]
-    channel = Channel(req_fd, resp_fd, deadline)
-    recorder = Recorder()
+def runner_job(job, tests_src, channel, recorder, cache):
+    """Run one job's tests against the worker behind `channel`; returns the record."""
     report = {"tests": recorder.tests, "load_error": None, "stage": "load"}
     try:
         if job["test_style"] == "check":
-            run_check_tests(tests_src, channel, job["entry_point"], recorder)
+            run_check_tests(cache.get(tests_src), channel, job["entry_point"], recorder)
         else:
-            run_pytest_tests(tests_src, channel, job["entry_point"], recorder, job_dir)
+            run_pytest_tests(tests_src, channel, job["entry_point"], recorder, job["job_dir"])
         report["stage"] = "done"
     except WorkerTimeout:
         report["timed_out"] = True
@@ -596,7 +616,90 @@ def runner_main(job, tests_src, req_fd, resp_fd, result_fd, job_dir):
     except Exception as exc:  # noqa: BLE001 (the prompt's tests themselves are broken)
         report["test_code_error"] = f"{type(exc).__name__}: {_safe_str(exc)}"[:2000]
     report["tests"] = recorder.tests
-    send_report(result_fd, report)
+    return report
+
+
+class CheckCache:
+    """Instrumented, compiled check() tests by their text, oldest evicted first: the candidates
+    of one prompt share its tests, and parsing and compiling them costs more than running most
+    candidates."""
+
+    def __init__(self, size=_CHECK_CACHE_SIZE):
+        self._entries = {}
+        self._size = size
+
+    def get(self, tests_src):
+        entry = self._entries.pop(tests_src, None)
+        if entry is None:
+            tree, statements = _instrument_check(ast.parse(tests_src, "tests.py"))
+            code = compile(tree, "tests.py", "exec")
+            entry = (code, statements, _global_names(code))
+        self._entries[tests_src] = entry
+        if len(self._entries) > self._size:
+            del self._entries[next(iter(self._entries))]
+        return entry
+
+
+def _pytest_in_child(job, tests_src, rpc_fd, ctrl_fd):
+    """pytest keeps state between sessions (imported test modules, plugins, rewritten asserts):
+    each pytest job runs in a child of the runner, whose record the runner forwards."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            os.close(ctrl_fd)
+            deadline = time.monotonic() + job["timeout_s"]
+            report = runner_job(job, tests_src, Channel(rpc_fd, rpc_fd, deadline), Recorder(), None)
+            send_report(write_fd, report)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            try:
+                send_report(write_fd, {"harness_error": traceback.format_exc()[-4000:]})
+            finally:
+                os._exit(71)
+    os.close(write_fd)
+    try:
+        frames = (read_frame(read_fd), read_frame(read_fd))
+    except (EOFError, ValueError):
+        frames = None
+    os.close(read_fd)
+    _, status = os.waitpid(pid, 0)
+    if frames is not None:
+        write_frames(ctrl_fd, *frames)
+        return
+    lost = {"runner_lost": True}
+    if os.WIFSIGNALED(status):
+        lost["runner_signal"] = os.WTERMSIG(status)
+    send_report(ctrl_fd, lost)
+
+
+def runner_loop(ctrl):
+    """The trusted runner's life: one job at a time from the server, each with its own socket
+    to that job's worker (passed with the job), until the server goes away."""
+    ctrl_fd = ctrl.fileno()
+    cache = CheckCache()
+    os.write(ctrl_fd, b"R")  # set up: the server records this process's limits now
+    while True:
+        try:
+            marker, fds, _, _ = socket.recv_fds(ctrl, 1, 1)
+        except OSError:
+            os._exit(0)
+        if marker == b"P" and not fds:
+            os.write(ctrl_fd, b"p")  # alive and answering: see Runner.intact
+            continue
+        if not marker or not fds:
+            os._exit(0)
+        rpc_fd = fds[0]
+        job = json.loads(read_frame(ctrl_fd))
+        tests_src = bytes(read_exact(ctrl_fd, job["tests_len"])).decode("utf-8", "replace")
+        if job["test_style"] == "check":
+            deadline = time.monotonic() + job["timeout_s"]
+            channel = Channel(rpc_fd, rpc_fd, deadline)
+            send_report(ctrl_fd, runner_job(job, tests_src, channel, Recorder(), cache))
+        else:
+            _pytest_in_child(job, tests_src, rpc_fd, ctrl_fd)
+        os.close(rpc_fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,15 +728,34 @@ def _close_fds_except(keep):
     os.closerange(last + 1, 65536)
 
 
-def _fork_worker(job, code_obj, req_r, resp_w, job_dir):
+_worker_streams = {}
+
+
+def _streams_for_workers():
+    """Line-buffered text streams on fds 1 and 2 for the workers, made once per server and
+    never written by it: creating them in each worker costs as much as the rest of its set-up."""
+    pid = os.getpid()
+    if pid not in _worker_streams:
+        _worker_streams.clear()
+        _worker_streams[pid] = tuple(
+            open(fd, "w", buffering=1, closefd=False, encoding="utf-8", errors=errors)  # noqa: SIM115
+            for fd, errors in ((1, "strict"), (2, "backslashreplace"))
+        )
+    return _worker_streams[pid]
+
+
+def _fork_worker(job, code_obj, rpc_fd, job_dir):
+    streams = _streams_for_workers()
     pid = os.fork()
     if pid:
         return pid
     try:
         os.setsid()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file raises instead of killing
+        # _signal, not signal: the enum wrappers touch enough memory to cost a fifth of a job
+        # in copy-on-write faults.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            _signal.signal(sig, _signal.SIG_DFL)
+        _signal.signal(signal.SIGXFSZ, _signal.SIG_IGN)  # a too-big file raises, not kills
         work = os.path.join(job_dir, "work")
         out = os.open(os.path.join(job_dir, "stdout"), os.O_WRONLY | os.O_CREAT, 0o600)
         err = os.open(os.path.join(job_dir, "stderr"), os.O_WRONLY | os.O_CREAT, 0o600)
@@ -641,11 +763,9 @@ def _fork_worker(job, code_obj, req_r, resp_w, job_dir):
         os.dup2(null, 0)
         os.dup2(out, 1)
         os.dup2(err, 2)
-        os.dup2(req_r, 3)
-        os.dup2(resp_w, 4)
-        _close_fds_except({3, 4})
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        os.dup2(rpc_fd, 3)
+        _close_fds_except({3})
+        sys.stdout, sys.stderr = streams
         os.chdir(work)
         memory = job["memory_mb"] * 1024 * 1024
         _limit(resource.RLIMIT_AS, memory)
@@ -653,35 +773,126 @@ def _fork_worker(job, code_obj, req_r, resp_w, job_dir):
         _limit(resource.RLIMIT_FSIZE, job["max_file_bytes"])
         _limit(resource.RLIMIT_NOFILE, 256)
         _limit(resource.RLIMIT_CORE, 0)
-        worker_main(code_obj, 3, 4)
+        worker_main(code_obj, 3, 3)
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
     os._exit(70)
 
 
-def _fork_runner(job, tests_buf, req_w, resp_r, result_w, job_dir):
-    pid = os.fork()
-    if pid:
-        return pid
-    try:
-        os.setsid()
-        tests_src = bytes(tests_buf).decode("utf-8", "replace")
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.dup2(req_w, 3)
-        os.dup2(resp_r, 4)
-        os.dup2(result_w, 5)
-        _close_fds_except({3, 4, 5})
-        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-        _limit(resource.RLIMIT_AS, max(job["memory_mb"], 256) * 2 * 1024 * 1024)
-        runner_main(job, tests_src, 3, 4, 5, job_dir)
-        os._exit(0)
-    except BaseException:  # noqa: BLE001
+_RLIMITS = sorted(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
+_UNTOUCHABLE = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD}
+
+
+class Runner:
+    """The server's handle on its persistent runner process.
+
+    The runner is forked before any job, so it never holds a candidate, and it never forks a
+    worker, so the tests it accumulates never reach one. It shares the candidates' user, which
+    may signal it or lower its limits: it ignores every signal it can, and after each job the
+    server resumes it (SIGCONT) and compares its limits, priority and CPUs with those it had
+    when it started; any change, or its death, and it is replaced before the next job.
+    """
+
+    def __init__(self):
+        self.owner = os.getpid()
+        parent, child = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                parent.close()
+                _become_runner(child)
+            finally:
+                os._exit(71)
+        child.close()
+        self.sock, self.fd = parent, parent.fileno()
+        if read_exact(self.fd, 1, time.monotonic() + 30) != b"R":
+            raise RuntimeError("the test runner did not start")
+        self.baseline = self._settings()
+
+    def _settings(self):
+        return (
+            [resource.prlimit(self.pid, kind) for kind in _RLIMITS],
+            os.getpriority(os.PRIO_PROCESS, self.pid),
+            os.sched_getaffinity(self.pid),
+        )
+
+    def send(self, job, tests_buf, rpc_fd):
+        socket.send_fds(self.sock, [b"J"], [rpc_fd])
+        write_frames(self.fd, json.dumps(job).encode())
+        write_frames_raw(self.fd, tests_buf)
+
+    def intact(self):
+        """After a job, once no candidate process is left: is the runner as it started?
+
+        Every signal and limit change a candidate's process made was made before that process
+        died, so it is in effect now: a runner stopped is resumed (SIGCONT also drops a pending
+        stop), one that was killed cannot answer the ping, and changed limits show."""
         try:
-            send_report(5, {"harness_error": traceback.format_exc()[-4000:]})
-        finally:
-            os._exit(71)
+            os.kill(self.pid, signal.SIGCONT)
+            os.write(self.fd, b"P")
+            if read_exact(self.fd, 1, time.monotonic() + _PING_TIMEOUT_S) != b"p":
+                return False
+            return self._settings() == self.baseline
+        except (OSError, EOFError, WorkerTimeout):
+            return False
+
+    def close(self):
+        self.sock.close()
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = None
+
+
+def _become_runner(sock):
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.dup2(sock.detach(), 3)
+    _close_fds_except({3})
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    for sig in signal.valid_signals():
+        if sig not in _UNTOUCHABLE:
+            try:
+                signal.signal(sig, signal.SIG_IGN)
+            except (OSError, ValueError):
+                pass
+    _limit(resource.RLIMIT_AS, _RUNNER_MEMORY)
+    _limit(resource.RLIMIT_CORE, 0)
+    os.chdir("/")
+    runner_loop(socket.socket(fileno=3))
+
+
+_runner = None
+
+
+def _current_runner():
+    global _runner
+    if _runner is None or _runner.owner != os.getpid() or _runner.pid is None:
+        _runner = Runner()
+    return _runner
+
+
+def _retire_runner():
+    global _runner
+    if _runner is not None and _runner.owner == os.getpid():
+        _runner.close()
+    _runner = None
+
+
+def runner_pid():
+    return _runner.pid if _runner is not None and _runner.owner == os.getpid() else None
+
+
+def write_frames_raw(fd, payload):
+    """Raw bytes, no header (the job header says how many), without a copy."""
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _read_head(path, limit):
@@ -697,38 +908,48 @@ class DirtyServer(Exception):
     """The cleanup after a job whose result was already sent failed: serve no other job."""
 
 
-def _kill_all(pids):
-    """Kill everything the job left behind (not yet reaped: see `_reap_all`)."""
+def _namespace_pids():
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _kill_round(worker, keep):
+    """SIGKILL every process the job may have left: as PID 1, every process of the namespace
+    but this one and `keep` (a candidate's process can leave the worker's session and group);
+    otherwise the worker's group and session."""
     if os.getpid() == 1:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        targets = [pid for pid in _namespace_pids() if pid != 1 and pid not in keep]
     else:
-        for pid in pids:
-            for target in (-pid, pid):
-                try:
-                    os.kill(target, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-
-
-def _reap_all():
-    """Reap every zombie, killing again on every round; {pid: (status, rusage)}."""
-    statuses = {}
-    while True:
-        if os.getpid() == 1:
-            # Again on every round: a fork racing the previous kill(-1) may have escaped it.
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        targets = [-worker, worker]
+    for target in targets:
         try:
-            pid, status, usage = os.wait4(-1, 0)
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return targets
+
+
+def _clean_up_processes(worker, keep):
+    """Kill and reap until nothing but this process and `keep` is left; False if that fails.
+
+    Each round kills whatever it sees, so a fork racing one round is caught by the next; a
+    process killed is reaped by its parent or, once that is killed too, by PID 1 (this one)."""
+    if os.getpid() != 1:
+        _kill_round(worker, keep)
+        try:
+            os.waitpid(worker, 0)
         except ChildProcessError:
-            break
-        statuses[pid] = (status, usage)
-    return statuses
+            pass
+        return True
+    for _ in range(_CLEANUP_ROUNDS):
+        targets = _kill_round(worker, keep)
+        if not targets:
+            return True
+        for pid in targets:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass  # not (yet) this process's child: the next round sees it again
+    return False
 
 
 def _remove_job_files(job_dir):
@@ -754,11 +975,10 @@ def run_job(job, code, tests, deliver=None):
     """Run one job; returns (result, the runner's record or None).
 
     `tests` is the test bytes or a function that reads them: it is called only after the worker
-    is forked, so the tests never enter the worker's memory at all (and the worker starts up
-    while the runner is being forked). With `deliver`, a result with a record is passed to it
-    as soon as every process of the job is killed and the worker reaped, so the host handles
-    it while the other processes are reaped and the job's files removed; run_job still returns
-    only after that cleanup, and raises DirtyServer if it failed."""
+    is forked, so the tests never enter the worker's memory at all. With `deliver`, a result
+    with a record is passed to it as soon as every process of the job is killed and the worker
+    reaped, so the host handles it while the job's files are removed and the runner checked;
+    run_job still returns only after that cleanup, and raises DirtyServer if it failed."""
     started = time.monotonic()
     read_tests = tests if callable(tests) else lambda: tests
     result = {"id": job["id"], "stdout": "", "stderr": ""}
@@ -767,65 +987,56 @@ def run_job(job, code, tests, deliver=None):
     except (SyntaxError, ValueError) as exc:
         result.update(load_error=[type(exc).__name__, str(exc)[:2000]], wall_time_s=0.0)
         return result, None
+    runner = _current_runner()
     job_dir = os.path.join(_JOB_ROOT, f"factory-job-{os.getpid()}")
     shutil.rmtree(job_dir, ignore_errors=True)
     os.makedirs(os.path.join(job_dir, "work"))
-    req_r, req_w = os.pipe()
-    resp_r, resp_w = os.pipe()
-    result_r, result_w = os.pipe()
-    worker = _fork_worker(job, code_obj, req_r, resp_w, job_dir)
+    runner_end, worker_end = socket.socketpair()
+    worker = _fork_worker(job, code_obj, worker_end.fileno(), job_dir)
+    worker_end.close()
     tests_buf = read_tests()
-    runner = _fork_runner(job, tests_buf, req_w, resp_r, result_w, job_dir)
-    # Later workers are forked from this process too: no copy of these tests may stay here.
-    tests_buf[:] = bytes(len(tests_buf))
-    for fd in (req_r, req_w, resp_r, resp_w, result_w):
-        os.close(fd)
+    try:
+        header = dict(job, job_dir=job_dir, tests_len=len(tests_buf))
+        runner.send(header, tests_buf, runner_end.fileno())
+    finally:
+        # Later workers are forked from this process too: no copy of these tests may stay here.
+        tests_buf[:] = bytes(len(tests_buf))
+        runner_end.close()
     deadline = started + job["timeout_s"] + _RUNNER_GRACE_S
     frame = report = None
     try:
-        frame = json.loads(read_frame(result_r, deadline))
-        report = read_frame(result_r, deadline)  # forwarded as is, never decoded here
+        frame = json.loads(read_frame(runner.fd, deadline))
+        report = read_frame(runner.fd, deadline)  # forwarded as is, never decoded here
     except WorkerTimeout:
         result["timed_out"] = True
-    except (EOFError, ValueError):
-        pass  # the runner died without a report
-    os.close(result_r)
+    except (EOFError, ValueError, OSError):
+        pass  # the runner died without a record
     wall = time.monotonic() - started
+    if report is None:  # the runner is mid-job or dead: never reuse it
+        result["runner_lost"] = not result.get("timed_out")
+        status = None
+        try:
+            os.kill(runner.pid, signal.SIGKILL)
+            _, status = os.waitpid(runner.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        runner.pid = None
+        if status is not None and os.WIFSIGNALED(status) and result["runner_lost"]:
+            # SIGKILL from this server comes after the runner was found dead, and is ignored.
+            result["runner_signal"] = os.WTERMSIG(status)
+        _retire_runner()
+    keep = {runner.pid} if runner.pid is not None else set()
     worker_status = None
-    worker_gone = bool(frame and frame.get("worker_gone"))
-    if report is not None and worker_gone:
-        # The worker already exited; collect how before the cleanup kills the rest.
-        try:
-            _, status, usage = os.wait4(worker, 0)
-            worker_status = (status, usage)
-        except ChildProcessError:
-            pass
-    runner_status = None
-    if report is None and not result.get("timed_out"):
-        try:
-            _, status, _ = os.wait4(runner, 0)
-            runner_status = status
-        except ChildProcessError:
-            pass
-    _kill_all([runner, worker])
-    if worker_status is None:
-        try:
-            _, status, usage = os.wait4(worker, 0)
-            worker_status = (status, usage)
-        except ChildProcessError:
-            pass
-    if report is None:  # the runner's end decides the verdict: reap it before answering
-        statuses = _reap_all()
-        if runner_status is None and runner in statuses:
-            runner_status = statuses[runner][0]
-    if report is None:
-        result["runner_lost"] = True
-        if runner_status is not None and os.WIFSIGNALED(runner_status):
-            result["runner_signal"] = os.WTERMSIG(runner_status)
+    _kill_round(worker, keep)
+    try:
+        _, status, usage = os.wait4(worker, 0)
+        worker_status = (status, usage)
+    except ChildProcessError:
+        pass
     if worker_status is not None:
         status, usage = worker_status
         result["peak_memory_kb"] = usage.ru_maxrss
-        if report is not None and worker_gone:
+        if report is not None and frame.get("worker_gone"):
             if os.WIFSIGNALED(status):
                 result["worker_signal"] = os.WTERMSIG(status)
             else:
@@ -838,8 +1049,12 @@ def run_job(job, code, tests, deliver=None):
     delivered = deliver is not None and report is not None
     if delivered:
         deliver(result, report)
-    _reap_all()
-    problem = _remove_job_files(job_dir)
+    problem = None
+    if not _clean_up_processes(worker, keep):
+        problem = "processes the job left could not be killed"
+    problem = problem or _remove_job_files(job_dir)
+    if runner.pid is not None and not runner.intact():
+        _retire_runner()
     if problem and delivered:
         raise DirtyServer(problem)
     if problem:
@@ -853,22 +1068,18 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.dont_write_bytecode = True
     os.umask(0o077)
-    try:
-        import pytest  # noqa: F401 (checked here, imported for good by the first pytest job)
+    import importlib.util
 
-        has_pytest = True
-    except ImportError:
-        has_pytest = False
-    # pytest doubles the server's memory, which every fork and exit then pays for: only load it
-    # (once, for good) when a pytest-style job arrives.
-    for name in [name for name in sys.modules if name.split(".")[0] in ("pytest", "_pytest")]:
-        del sys.modules[name]
+    # Not imported here: pytest doubles the memory every worker's fork copies. The runner
+    # imports it on the first pytest-style job.
+    has_pytest = importlib.util.find_spec("pytest") is not None
     gc.collect()
     gc.freeze()  # children then do not copy-on-write pages just by running the collector
     stdin, stdout = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
         os.dup2(null, fd)
+    _current_runner()
     version = ".".join(map(str, sys.version_info[:3]))
     send_json(stdout, {"ready": True, "python": version, "pytest": has_pytest, "pid": os.getpid()})
     while True:
@@ -883,10 +1094,6 @@ def main():
             pending.append(read_exact(stdin, size))
             return pending[-1]
 
-        if job["test_style"] != "check" and "pytest" not in sys.modules and has_pytest:
-            import pytest  # noqa: F401,F811 (stays imported: the next runners fork with it warm)
-
-            gc.freeze()
         sent = []
 
         def deliver(result, report, sent=sent):

@@ -10,7 +10,12 @@ from factory.sandbox.pool import PooledSandbox
 from factory.settings import SandboxSettings
 
 HOSTILE_SETTINGS = dict(
-    timeout_s=3.0, memory_mb=256, max_processes=48, pool_size=2, output_limit_bytes=4096
+    timeout_s=3.0,
+    memory_mb=256,
+    max_processes=48,
+    pool_size=2,
+    output_limit_bytes=4096,
+    recycle_after=100_000,  # a server replaced is then always a failure the tests can see
 )
 
 

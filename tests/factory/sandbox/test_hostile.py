@@ -111,6 +111,25 @@ HOSTILE = {
         "    os.kill(1, s)\n\ndef add(a, b):\n    return a + b\n",
         Verdict.PASSED,  # the server ignores signals from inside its namespace
     ),
+    "cripple_the_test_runner": (
+        """
+        import os, resource, signal
+        for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+            if pid not in (1, os.getpid()):
+                for change in (
+                    lambda: resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, 3)),
+                    lambda: resource.prlimit(pid, resource.RLIMIT_CPU, (1, 1)),
+                    lambda: os.setpriority(os.PRIO_PROCESS, pid, 19),
+                ):
+                    try:
+                        change()
+                    except OSError:
+                        pass
+        def add(a, b):
+            return a + b
+        """,
+        Verdict.PASSED,  # its own record is in; the server replaces the runner before the next
+    ),
     "segfault": (
         "import ctypes\ndef add(a, b):\n    ctypes.string_at(0)\n",
         Verdict.KILLED,
@@ -159,12 +178,17 @@ HOSTILE = {
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_candidate_is_contained(sandbox: PooledSandbox, name: str) -> None:
     code, expected = HOSTILE[name]
+    sandbox.warm_up()
+    servers = set(sandbox._all)
     outcome = run(sandbox, code)
     if expected is None:
         assert outcome.verdict in (Verdict.KILLED, Verdict.ERROR), outcome
     else:
         assert outcome.verdict == expected, outcome
-    assert_still_serving(sandbox)
+    for _ in range(2 * sandbox.settings.pool_size):
+        assert_still_serving(sandbox)
+    # Contained within the job: the same warm servers answered, none had to be replaced.
+    assert set(sandbox._all) == servers
 
 
 def test_huge_output_is_truncated_and_does_not_change_the_verdict(

@@ -6,6 +6,8 @@ while the cleanup still ends before the next job could start.
 import functools
 import json
 import os
+import resource
+import signal
 import textwrap
 import traceback
 from collections.abc import Callable
@@ -59,12 +61,17 @@ def isolated(test: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def no_children_left() -> bool:
-    try:
-        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return True
-    return False
+def children() -> set[int]:
+    """This process's live and zombie children (the kernel lists them per thread)."""
+    pids: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        text = Path(f"/proc/self/task/{task}/children").read_text()
+        pids.update(int(pid) for pid in text.split())
+    return pids
+
+
+def only_the_runner_is_left() -> bool:
+    return children() == {server.runner_pid()}
 
 
 @isolated
@@ -119,7 +126,7 @@ def test_the_worker_is_forked_before_the_tests_are_read() -> None:
     seen: list[bool] = []
 
     def read_tests() -> bytearray:
-        seen.append(not no_children_left())  # the worker exists already
+        seen.append(bool(children() - {server.runner_pid()}))  # the worker exists already
         return bytearray(b"def check(c):\n    assert c(1) == 1\n")
 
     result, report = server.run_job(dict(JOB), IDENTITY, read_tests)
@@ -147,7 +154,7 @@ def test_result_goes_out_before_the_cleanup_which_ends_before_run_job_returns(
     assert [t[1] for t in record["tests"]] == ["passed"]
     assert dir_still_there  # the host got the answer first ...
     assert not job_dir.exists()  # ... and the cleanup was done before the next job can start
-    assert no_children_left()
+    assert only_the_runner_is_left()
 
 
 @isolated
@@ -181,3 +188,103 @@ def test_a_failed_cleanup_after_delivery_stops_the_server(
     # Without early delivery the same failure is reported in the result instead.
     result, _ = run(IDENTITY, "def check(c):\n    assert c(1) == 1\n")
     assert result["anomaly"] == "it would not go"
+
+
+@isolated
+def test_one_runner_serves_job_after_job_and_compiles_shared_tests_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    log = tmp_path / "compiled"
+    original = server._instrument_check
+
+    def counting(tree: Any) -> Any:
+        with log.open("a") as handle:  # the runner is another process: count in a file
+            handle.write("x")
+        return original(tree)
+
+    monkeypatch.setattr(server, "_instrument_check", counting)
+    server._retire_runner()  # the next job forks a runner with the counting compiler
+    tests = "def check(c):\n    assert c(1) == 1\n"
+    pids, verdicts = set(), []
+    for code in (IDENTITY, "def f(x):\n    return 2\n", IDENTITY):
+        result, report = run(code, tests)
+        pids.add(server.runner_pid())
+        verdicts.append([t[1] for t in report["tests"]])
+        assert "anomaly" not in result
+    assert verdicts == [["passed"], ["failed"], ["passed"]]
+    assert len(pids) == 1 and only_the_runner_is_left()
+    assert log.read_text() == "x"  # three jobs, one compilation
+    run(IDENTITY, "def check(c):\n    assert c(2) == 2\n")
+    assert log.read_text() == "xx"
+
+
+def _disturb_runner(action: Callable[[int], None]) -> Callable[[dict, bytearray], None]:
+    """A deliver hook that does to the runner, after its record and before the cleanup, what
+    a candidate's process still alive at that moment could do."""
+
+    def deliver(result: dict, report: bytearray) -> None:
+        pid = server.runner_pid()
+        assert pid is not None
+        action(pid)
+
+    return deliver
+
+
+@isolated
+def test_a_runner_stopped_by_the_candidate_is_resumed_for_the_next_job() -> None:
+    tests = "def check(c):\n    assert c(1) == 1\n"
+    run(IDENTITY, tests)
+    before = server.runner_pid()
+    run(IDENTITY, tests, deliver=_disturb_runner(lambda pid: os.kill(pid, signal.SIGSTOP)))
+    result, report = run(IDENTITY, tests)
+    assert server.runner_pid() == before
+    assert [t[1] for t in report["tests"]] == ["passed"] and "timed_out" not in result
+
+
+@pytest.mark.parametrize(
+    "disturbance",
+    [
+        lambda pid: resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, 3)),
+        lambda pid: resource.prlimit(pid, resource.RLIMIT_CPU, (1, 1)),
+        lambda pid: os.setpriority(os.PRIO_PROCESS, pid, 19),
+        lambda pid: os.kill(pid, signal.SIGKILL),
+    ],
+    ids=["fewer-files", "cpu-limit", "lower-priority", "killed"],
+)
+@isolated
+def test_a_runner_the_candidate_changed_is_replaced_before_the_next_job(
+    disturbance: Callable[[int], None],
+) -> None:
+    tests = "def check(c):\n    assert c(1) == 1\n"
+    run(IDENTITY, tests)
+    before = server.runner_pid()
+    _, report = run(IDENTITY, tests, deliver=_disturb_runner(disturbance))
+    assert [t[1] for t in report["tests"]] == ["passed"]  # its own record was already in
+    assert server.runner_pid() is None  # retired; the next job starts another
+    result, report = run(IDENTITY, tests)
+    assert server.runner_pid() not in (None, before)
+    assert [t[1] for t in report["tests"]] == ["passed"] and "anomaly" not in result
+
+
+@isolated
+def test_a_candidate_that_kills_the_runner_gets_killed_and_the_next_job_a_new_runner() -> None:
+    tests = "def check(c):\n    assert c(1) == 1\n"
+    code = (
+        "import os, signal\n"
+        "def f(x):\n"
+        "    me, parent = os.getpid(), os.getppid()\n"
+        "    for pid in os.listdir('/proc'):\n"
+        "        if pid.isdigit() and int(pid) != me:\n"
+        "            try:\n"
+        "                stat = open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()\n"
+        "            except OSError:\n"
+        "                continue\n"
+        "            if int(stat[1]) == parent:\n"
+        "                os.kill(int(pid), signal.SIGKILL)\n"
+        "    return x\n"
+    )
+    result, report = run(code, tests)
+    assert result["runner_lost"] and result["runner_signal"] == signal.SIGKILL
+    assert report == {}
+    _, report = run(IDENTITY, tests)
+    assert [t[1] for t in report["tests"]] == ["passed"]
