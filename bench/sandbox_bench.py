@@ -11,7 +11,7 @@ value, every fourth raises) through:
 each with the same concurrency (the pool size), then prints throughput, p50/p95 latency, the
 ratio to (b) and whether every verdict (pass/fail) agrees with the official harness.
 
-    .venv/bin/python bench/sandbox_bench.py [--pool-size 2] [--docker-run-subset 40]
+    .venv/bin/python bench/sandbox_bench.py [--pool-size 2] [--docker-run-subset 80]
 """
 
 import argparse
@@ -209,7 +209,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pool-size", type=int, default=2)
-    parser.add_argument("--docker-run-subset", type=int, default=40)
+    parser.add_argument("--docker-run-subset", type=int, default=80)
     parser.add_argument("--limit", type=int, default=0, help="only the first N items (smoke)")
     args = parser.parse_args()
 

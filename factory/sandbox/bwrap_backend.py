@@ -134,6 +134,6 @@ class BwrapLauncher:
         if cgroup is not None:
             script = f"{cgroup.enter_command()} && exec {shlex.join(command)}"
             command = ["/bin/sh", "-c", script]
-        return ServerProcess(
+        return ServerProcess.child(
             command, env={"PATH": "/usr/bin:/bin"}, on_close=cgroup.remove if cgroup else None
         )

@@ -2,17 +2,25 @@
 
 Containers have no network, a read-only root, a size-limited tmpfs at /tmp, memory (no swap),
 pid and CPU limits, every capability dropped, no-new-privileges, an unprivileged user and an
-empty environment (`docker run` passes no host variable unless told to). The Docker CLI is used,
-so DOCKER_HOST and contexts are honoured and the pool can run on another machine: the server's
-source travels as the command line and jobs over the attached stdin/stdout, with no bind mount.
+empty environment (no host variable is passed in). The server's source travels as the command
+line and jobs over the container's attached stdin/stdout, with no bind mount, so DOCKER_HOST is
+honoured and the pool can run on another machine. Jobs go through the engine API's attach
+socket (the docker SDK); with an ssh:// engine or a docker context, which the SDK does not
+follow as the CLI does, through `docker run --interactive` instead.
 """
 
 import os
 import shutil
 import subprocess
 import uuid
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import LogConfig, Ulimit
 
 from factory.errors import SandboxUnavailableError
+from factory.sandbox.docker_attach import AttachTransport
 from factory.sandbox.image import BUILD_HINT, default_image
 from factory.sandbox.process import SERVER_SOURCE, ServerProcess
 from factory.settings import SandboxSettings
@@ -44,6 +52,18 @@ def _engine_cpus() -> int:
         return max(0, int(info.stdout.strip()))
     except (subprocess.TimeoutExpired, ValueError):
         return 0
+
+
+def _api_client() -> docker.DockerClient | None:
+    """An SDK client for the engine the CLI would use, or None where only the CLI can reach it
+    (an ssh:// host, a docker context)."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if os.environ.get("DOCKER_CONTEXT") or host.startswith("ssh://"):
+        return None
+    try:
+        return docker.from_env(timeout=60)
+    except docker.errors.DockerException:
+        return None
 
 
 def docker_problem(image: str) -> str | None:
@@ -80,6 +100,7 @@ class DockerLauncher:
         self.image = image
         self.settings = settings
         self.engine_cpus = _engine_cpus() if settings.pin_cpus else 0
+        self.client = _api_client()
 
     def command(self, name: str, slot: int = 0) -> list[str]:
         s = self.settings
@@ -107,6 +128,8 @@ class DockerLauncher:
 
     def start(self, slot: int) -> ServerProcess:
         name = f"factory-sandbox-{uuid.uuid4().hex[:12]}-{slot}"
+        if self.client is not None:
+            return ServerProcess(self._attach(name, slot))
         env = _docker_env()
 
         def remove() -> None:
@@ -114,4 +137,36 @@ class DockerLauncher:
                 ["docker", "rm", "--force", name], capture_output=True, env=env, timeout=60
             )
 
-        return ServerProcess(self.command(name, slot), env=env, on_close=remove)
+        return ServerProcess.child(self.command(name, slot), env=env, on_close=remove)
+
+    def _attach(self, name: str, slot: int) -> AttachTransport:
+        """The same container as `command` describes, created through the engine API."""
+        s = self.settings
+        memory = (2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB) * 1024 * 1024
+        host_config: dict[str, Any] = {
+            "network_mode": "none",
+            "read_only": True,
+            "tmpfs": {SANDBOX_TMP: f"rw,nosuid,nodev,size={s.tmpfs_mb}m,mode=1777"},
+            "mem_limit": memory,
+            "memswap_limit": memory,
+            "pids_limit": s.max_processes,
+            "nano_cpus": int(s.cpus * 1e9),
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "ipc_mode": "none",
+            "log_config": LogConfig(type="none"),
+            "ulimits": [Ulimit(name="core", soft=0, hard=0)],
+            "auto_remove": True,
+        }
+        if self.engine_cpus:
+            host_config["cpuset_cpus"] = str(slot % self.engine_cpus)
+        assert self.client is not None
+        return AttachTransport(
+            self.client,
+            image=self.image,
+            command=["python3", "-I", "-B", "-c", SERVER_SOURCE],
+            name=name,
+            labels={CONTAINER_LABEL: "1"},
+            create={"user": "65534:65534", "working_dir": SANDBOX_TMP},
+            host_config=host_config,
+        )

@@ -22,4 +22,4 @@ class LocalLauncher:
 
     def start(self, slot: int) -> ServerProcess:
         command = [sys.executable, "-I", "-B", "-c", SERVER_SOURCE]
-        return ServerProcess(command, env={"PATH": "/usr/bin:/bin"})
+        return ServerProcess.child(command, env={"PATH": "/usr/bin:/bin"})

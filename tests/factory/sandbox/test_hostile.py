@@ -279,3 +279,16 @@ def test_files_the_server_cannot_remove_retire_it_without_failing_the_next_job(
     for _ in range(sandbox.settings.pool_size):
         outcome = run(sandbox, probe)
         assert outcome.verdict == Verdict.PASSED, outcome
+
+
+def test_each_warm_sandbox_runs_on_one_cpu(sandbox: PooledSandbox) -> None:
+    # The runner and the candidate hand off on one CPU (see SandboxSettings.pin_cpus).
+    sandbox.warm_up()
+    code = (
+        "import os\ndef add(a, b):\n    print(sorted(os.sched_getaffinity(0)))\n    return a + b\n"
+    )
+    runs = 2 * sandbox.settings.pool_size
+    seen = {run(sandbox, code).stdout.splitlines()[0] for _ in range(runs)}
+    if (os.cpu_count() or 1) > 1:
+        assert all(len(eval(cpus)) == 1 for cpus in seen), seen  # noqa: S307 (a printed list)
+        assert len(seen) == min(os.cpu_count() or 1, sandbox.settings.pool_size), seen

@@ -288,3 +288,17 @@ def test_a_candidate_that_kills_the_runner_gets_killed_and_the_next_job_a_new_ru
     assert report == {}
     _, report = run(IDENTITY, tests)
     assert [t[1] for t in report["tests"]] == ["passed"]
+
+
+@isolated
+def test_the_server_preloads_only_listed_standard_modules_a_candidate_imports() -> None:
+    import sys
+
+    for name in ("cmath", "this"):
+        sys.modules.pop(name, None)  # this test runs in a fork of its own
+    code = "import cmath\nimport this\n" + IDENTITY
+    result, report = run(code, "def check(c):\n    assert c(1) == 1\n")
+    assert [t[1] for t in report["tests"]] == ["passed"]
+    assert "Zen of Python" in result["stdout"]  # the worker imported `this` itself ...
+    assert "cmath" in sys.modules  # ... and later workers are forked with cmath loaded
+    assert "this" not in sys.modules  # (not listed: importing it has effects)
