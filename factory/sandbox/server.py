@@ -698,6 +698,10 @@ def runner_loop(ctrl):
             channel = Channel(rpc_fd, rpc_fd, deadline)
             send_report(ctrl_fd, runner_job(job, tests_src, channel, Recorder(), cache))
         else:
+            try:
+                import pytest  # noqa: F401 (once, here: every later pytest child starts with it)
+            except ImportError:
+                pass  # the child reports it as the tests' error
             _pytest_in_child(job, tests_src, rpc_fd, ctrl_fd)
         os.close(rpc_fd)
 

@@ -12,7 +12,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 from dagster import DagsterInstance
 from sqlmodel import Session, select
+from ui_server import free_port, graphql, running_ui
 
+from assets.execution import EXECUTION_GATE
 from factory.cli.demo import demo_config, sample_batch
 from factory.db import engine_for
 from factory.models import Reviewer
@@ -21,6 +23,17 @@ from factory.samples import humaneval_path
 from factory.settings import FactoryConfig, load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+EXECUTIONS_IN_THE_UI = """{
+  assetNodes(assetKeys: [{path: ["executions"]}]) {
+    assetMaterializations(limit: 1) {
+      partition
+      metadataEntries { label ... on IntMetadataEntry { intValue } }
+    }
+    assetChecksOrError {
+      ... on AssetChecks { checks { name executionForLatestMaterialization { status } } }
+    }
+  }
+}"""
 # The README's main command as it is: the whole sample batch. A slice has too few review tasks
 # for the agreement gate to judge (a handful of overlapping items), and the gate is not lowered.
 
@@ -104,3 +117,21 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
     jobs = {record.dagster_run.job_name for record in instance.get_run_records()}
     instance.dispose()
     assert {"pre_review_job", "post_review_job"} <= jobs
+
+    # What ops see in that UI: the batch's execution asset with its funnel and its passed gate.
+    port = free_port()
+    with running_ui(home, port):
+        [node] = graphql(port, EXECUTIONS_IN_THE_UI)["assetNodes"]
+    [materialization] = node["assetMaterializations"]
+    funnel = {
+        entry["label"]: entry.get("intValue")
+        for entry in materialization["metadataEntries"]
+        if entry["label"].startswith("funnel_")
+    }
+    assert funnel["funnel_received"] == funnel["funnel_accepted"] == 164
+    assert 164 >= funnel["funnel_gradable"] >= funnel["funnel_stable"] > 150
+    gates = {
+        check["name"]: check["executionForLatestMaterialization"]["status"]
+        for check in node["assetChecksOrError"]["checks"]
+    }
+    assert gates == {EXECUTION_GATE: "SUCCEEDED"}
