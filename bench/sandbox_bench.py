@@ -174,31 +174,27 @@ def our_pool(backend: str, items: dict[int, Item], pool_size: int) -> ModeResult
         sandbox = open_sandbox(settings)
     except SandboxUnavailableError as exc:
         return str(exc)
+    outcomes: dict[int, Verdict] = {}
+
+    def run(item: Item) -> bool:
+        job = ExecutionJob(
+            code=item.code,
+            tests=item.problem["test"],
+            entry_point=item.problem["entry_point"],
+            test_style="check",
+            timeout_s=TIMEOUT_S,
+        )
+        outcome = sandbox.run(job)
+        outcomes[id(item)] = outcome.verdict
+        return outcome.verdict == Verdict.PASSED
+
     with sandbox:
         sandbox.warm_up()  # pool start-up is a one-off, like the image build
-        jobs = [
-            ExecutionJob(
-                code=item.code,
-                tests=item.problem["test"],
-                entry_point=item.problem["entry_point"],
-                test_style="check",
-                timeout_s=TIMEOUT_S,
-            )
-            for item in items.values()
-        ]
-        started = time.perf_counter()
-        outcomes = sandbox.run_many(jobs)
-        elapsed = time.perf_counter() - started
+        result = timed_map(f"{backend} pool", run, items, pool_size)
         image = sandbox.image
-    errors = [o for o in outcomes if o.verdict == Verdict.SANDBOX_ERROR]
-    note = f"image {image}" + (f", {len(errors)} sandbox errors" if errors else "")
-    return ModeResult(
-        f"{backend} pool",
-        {index: o.verdict == Verdict.PASSED for index, o in zip(items, outcomes, strict=True)},
-        [o.wall_time_s for o in outcomes],
-        elapsed,
-        note + " (latency = in-sandbox wall time)",
-    )
+    errors = sum(verdict == Verdict.SANDBOX_ERROR for verdict in outcomes.values())
+    result.note = f"image {image}" + (f", {errors} sandbox errors" if errors else "")
+    return result
 
 
 def percentile(values: list[float], share: float) -> float:
