@@ -1,9 +1,14 @@
 """The docker backend's two ways to reach the engine: its API (the default) and the CLI."""
 
+from typing import Any
+
+import docker
 import pytest
 
 from factory.errors import SandboxUnavailableError
 from factory.sandbox import ExecutionJob, open_sandbox
+from factory.sandbox.docker_backend import CONTAINER_LABEL
+from factory.sandbox.pool import PooledSandbox
 from factory.settings import SandboxSettings
 from factory.vocab import Verdict
 
@@ -31,6 +36,42 @@ def test_jobs_run_the_same_through_the_api_and_the_cli(
     with sandbox:
         assert (sandbox.launcher.client is None) == (context is not None)
         outcome = sandbox.run(JOB)
+        settings = container_settings(sandbox)
     assert outcome.verdict == Verdict.PASSED, outcome
     assert outcome.stdout == "to stdout\n"
     assert outcome.backend == "docker"
+    # Either way the container is locked down the same way.
+    assert settings == {
+        "NetworkMode": "none",
+        "ReadonlyRootfs": True,
+        "Tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
+        "Memory": (2 * 512 + 64 + 256) * 1024 * 1024,
+        "MemorySwap": (2 * 512 + 64 + 256) * 1024 * 1024,
+        "PidsLimit": 64,
+        "NanoCpus": 1_000_000_000,
+        "CpusetCpus": "0",
+        "CapDrop": ["ALL"],
+        "SecurityOpt": ["no-new-privileges"],
+        "IpcMode": "none",
+        "LogConfig": "none",
+        "Ulimits": [{"Name": "core", "Soft": 0, "Hard": 0}],
+        "AutoRemove": True,
+        "User": "65534:65534",
+        "WorkingDir": "/tmp",
+        "Env": None,  # not one variable, from the host or the image
+    }
+
+
+def container_settings(sandbox: PooledSandbox) -> dict[str, Any]:
+    """The isolation settings of the pool's one container, as the engine reports them."""
+    client = docker.from_env()
+    [container] = client.containers.list(filters={"label": CONTAINER_LABEL})
+    host, config = container.attrs["HostConfig"], container.attrs["Config"]
+    keys = ["NetworkMode", "ReadonlyRootfs", "Tmpfs", "Memory", "MemorySwap", "PidsLimit"]
+    keys += ["NanoCpus", "CpusetCpus", "CapDrop", "SecurityOpt", "IpcMode", "Ulimits"]
+    keys += ["AutoRemove"]
+    settings = {key: host[key] for key in keys}
+    settings["LogConfig"] = host["LogConfig"]["Type"]
+    settings.update(User=config["User"], WorkingDir=config["WorkingDir"], Env=config["Env"])
+    client.close()
+    return settings
