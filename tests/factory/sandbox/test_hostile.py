@@ -292,3 +292,17 @@ def test_each_warm_sandbox_runs_on_one_cpu(sandbox: PooledSandbox) -> None:
     if (os.cpu_count() or 1) > 1:
         assert all(len(eval(cpus)) == 1 for cpus in seen), seen  # noqa: S307 (a printed list)
         assert len(seen) == min(os.cpu_count() or 1, sandbox.settings.pool_size), seen
+
+
+def test_a_pytest_style_candidate_that_kills_everything_is_contained(
+    sandbox: PooledSandbox,
+) -> None:
+    # pytest jobs run in a child of the runner: killing it must not pass, nor break the pool.
+    sandbox.warm_up()
+    servers = set(sandbox._all)
+    outcome = run(sandbox, HOSTILE["kill_everything"][0], style="pytest")
+    assert outcome.verdict in (Verdict.KILLED, Verdict.ERROR), outcome
+    for _ in range(2 * sandbox.settings.pool_size):
+        assert run(sandbox, GOOD, style="pytest").verdict == Verdict.PASSED
+        assert_still_serving(sandbox)
+    assert set(sandbox._all) == servers

@@ -302,3 +302,17 @@ def test_the_server_preloads_only_listed_standard_modules_a_candidate_imports() 
     assert "Zen of Python" in result["stdout"]  # the worker imported `this` itself ...
     assert "cmath" in sys.modules  # ... and later workers are forked with cmath loaded
     assert "this" not in sys.modules  # (not listed: importing it has effects)
+
+
+@isolated
+def test_tests_that_hang_the_runner_time_out_and_the_runner_is_replaced() -> None:
+    passing = "def check(c):\n    assert c(1) == 1\n"
+    hang = "def check(c):\n    assert c(1) == 1\n    while True:\n        pass\n"
+    run(IDENTITY, passing)
+    before = server.runner_pid()
+    result, report = server.run_job(dict(JOB, timeout_s=0.5), IDENTITY, bytearray(hang.encode()))
+    assert result["timed_out"] and report is None
+    assert server.runner_pid() is None and not children()  # killed and reaped, like the worker
+    _, record = run(IDENTITY, passing)
+    assert server.runner_pid() not in (None, before)
+    assert [t[1] for t in record["tests"]] == ["passed"]
