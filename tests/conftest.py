@@ -6,6 +6,7 @@ need only one take `sqlite_engine` or `pg_engine`.
 
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,17 @@ def _isolated_factory_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     monkeypatch.delenv("FACTORY_DATABASE_URL", raising=False)
     monkeypatch.delenv("FACTORY_CONFIG", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """In-process Dagster runs leave SIGTERM raising KeyboardInterrupt; later tests, and the
+    processes they fork, get this process's handlers back as they were."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        if signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
 
 
 @pytest.fixture(scope="session")

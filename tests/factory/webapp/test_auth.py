@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import signal
 import stat
 
 from factory.webapp import auth
@@ -15,7 +16,10 @@ def _secret_in(home: str) -> str:
 
 def test_workers_starting_together_share_one_complete_secret(tmp_path) -> None:
     context = multiprocessing.get_context("fork")
-    with context.Pool(6) as pool:
+    # The workers are forks of this test process, which may carry a SIGTERM handler an earlier
+    # test installed; the pool stops its workers with SIGTERM, so they must die of it.
+    reset = (signal.SIGTERM, signal.SIG_DFL)
+    with context.Pool(6, initializer=signal.signal, initargs=reset) as pool:
         secrets = pool.map(_secret_in, [str(tmp_path)] * 12)
     assert len(set(secrets)) == 1 and len(secrets[0]) >= 48
     secret_file = tmp_path / auth.SECRET_FILE
