@@ -44,7 +44,8 @@ Why a candidate cannot make failing tests look passed:
   The runner shares the worker's user, so a candidate may signal it or lower its limits: it
   ignores every signal it can; one killed mid-job gives that job a killed verdict; and after
   every job the server resumes it, pings it and compares its limits, priority and CPUs with
-  those it started with, replacing it before the next job on any difference.
+  those it started with, replacing it before the next job on any difference. The server checks
+  its own the same way (workers inherit them) and, changed, serves no other job.
 * Known limit: helper names the tests take from the candidate's module (e.g. HumanEval's `poly`
   next to `find_zero`) are the candidate's own code, so tests that trust them trust the
   candidate. Objects that are not plain data support calls and attribute access only.
@@ -784,6 +785,32 @@ def _fork_worker(job, code_obj, rpc_fd, job_dir):
 
 
 _RLIMITS = sorted(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
+
+
+def _process_settings(pid):
+    """What a process of the candidates' user may change in another: limits, priority, CPUs."""
+    return (
+        [resource.prlimit(pid, kind) for kind in _RLIMITS],
+        os.getpriority(os.PRIO_PROCESS, pid),
+        os.sched_getaffinity(pid),
+    )
+
+
+_own_baseline = {}
+
+
+def _server_changed():
+    """Did a candidate change this server's limits, priority or CPUs? Every later worker would
+    inherit the change (a lowered hard limit cannot be raised again), so such a server must
+    serve no other job."""
+    pid = os.getpid()
+    if pid not in _own_baseline:
+        _own_baseline.clear()
+        _own_baseline[pid] = _process_settings(pid)
+        return False
+    return _process_settings(pid) != _own_baseline[pid]
+
+
 _UNTOUCHABLE = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD}
 
 
@@ -814,11 +841,7 @@ class Runner:
         self.baseline = self._settings()
 
     def _settings(self):
-        return (
-            [resource.prlimit(self.pid, kind) for kind in _RLIMITS],
-            os.getpriority(os.PRIO_PROCESS, self.pid),
-            os.sched_getaffinity(self.pid),
-        )
+        return _process_settings(self.pid)
 
     def send(self, job, tests_buf, rpc_fd):
         socket.send_fds(self.sock, [b"J"], [rpc_fd])
@@ -1089,6 +1112,8 @@ def run_job(job, code, tests, deliver=None):
     if not _clean_up_processes(worker, keep):
         problem = "processes the job left could not be killed"
     problem = problem or _remove_job_files(job_dir)
+    if not problem and _server_changed():
+        problem = "a candidate changed the server's limits, priority or CPUs"
     if runner.pid is not None and not runner.intact():
         _retire_runner()
     if problem and delivered:
@@ -1115,6 +1140,7 @@ def main():
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
         os.dup2(null, fd)
+    _server_changed()  # records this server's settings before any candidate runs
     _current_runner()
     version = ".".join(map(str, sys.version_info[:3]))
     send_json(stdout, {"ready": True, "python": version, "pytest": has_pytest, "pid": os.getpid()})

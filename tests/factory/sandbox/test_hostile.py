@@ -306,3 +306,26 @@ def test_a_pytest_style_candidate_that_kills_everything_is_contained(
         assert run(sandbox, GOOD, style="pytest").verdict == Verdict.PASSED
         assert_still_serving(sandbox)
     assert set(sandbox._all) == servers
+
+
+def test_a_candidate_that_lowers_the_servers_limits_does_not_pass_them_on(
+    sandbox: PooledSandbox,
+) -> None:
+    # Workers are forked from the server: a lowered hard limit there would bind every later
+    # candidate (it cannot be raised again), so that server must not serve another job.
+    cripple = """
+        import resource
+        resource.prlimit(1, resource.RLIMIT_NOFILE, (32, 32))
+        def add(a, b):
+            return a + b
+        """
+    assert run(sandbox, cripple).verdict == Verdict.PASSED
+    many_files = """
+        import os
+        handles = [open(os.devnull) for _ in range(100)]
+        def add(a, b):
+            return a + b
+        """
+    for _ in range(2 * sandbox.settings.pool_size):
+        outcome = run(sandbox, many_files)
+        assert outcome.verdict == Verdict.PASSED, outcome
