@@ -174,7 +174,7 @@ def our_pool(backend: str, items: dict[int, Item], pool_size: int) -> ModeResult
         sandbox = open_sandbox(settings)
     except SandboxUnavailableError as exc:
         return str(exc)
-    outcomes: dict[int, Verdict] = {}
+    verdicts: list[Verdict] = []
 
     def run(item: Item) -> bool:
         job = ExecutionJob(
@@ -185,14 +185,14 @@ def our_pool(backend: str, items: dict[int, Item], pool_size: int) -> ModeResult
             timeout_s=TIMEOUT_S,
         )
         outcome = sandbox.run(job)
-        outcomes[id(item)] = outcome.verdict
+        verdicts.append(outcome.verdict)
         return outcome.verdict == Verdict.PASSED
 
     with sandbox:
         sandbox.warm_up()  # pool start-up is a one-off, like the image build
         result = timed_map(f"{backend} pool", run, items, pool_size)
         image = sandbox.image
-    errors = sum(verdict == Verdict.SANDBOX_ERROR for verdict in outcomes.values())
+    errors = verdicts.count(Verdict.SANDBOX_ERROR)
     result.note = f"image {image}" + (f", {errors} sandbox errors" if errors else "")
     return result
 

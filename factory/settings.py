@@ -89,6 +89,12 @@ class SandboxSettings(_Section):
     image: str = ""  # docker image; empty: the one scripts/build-sandbox-image.sh built last
     rootfs: str = ""  # bwrap root filesystem; empty: the one that script built last
 
+    @property
+    def sandbox_memory_bytes(self) -> int:
+        """One warm sandbox's memory cap: the candidate's and the test runner's limits, the
+        tmpfs, and 256 MB for the fork server and the interpreters' own memory."""
+        return (2 * self.memory_mb + self.tmpfs_mb + 256) * 1024 * 1024
+
 
 class ReviewSettings(_Section):
     pair_strategy: str = "passing_differ"  # passing_differ | pass_vs_fail | mixed

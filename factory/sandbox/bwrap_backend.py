@@ -28,7 +28,6 @@ from factory.settings import SandboxSettings
 BACKEND = "bwrap"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _CGROUP_PARENT = "factory-sandbox"
-_OVERHEAD_MB = 256
 SANDBOX_TMP = "/tmp"  # noqa: S108 (inside the sandbox: a private tmpfs)
 
 
@@ -126,7 +125,7 @@ class BwrapLauncher:
         try:
             cgroup = CgroupLimit(
                 f"w{os.getpid()}-{slot}-{uuid.uuid4().hex[:8]}",
-                memory_bytes=(2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB) * 1024 * 1024,
+                memory_bytes=s.sandbox_memory_bytes,
                 max_processes=s.max_processes,
             )
         except OSError:

@@ -85,6 +85,7 @@ class AttachTransport:
             params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
             attached = api.attach_socket(self._id, params=params)
             # A unix socket comes wrapped in a SocketIO; a TLS one is the SSL socket itself.
+            # The wrapper holds the HTTP response, whose collection would close the socket.
             self._keep = attached
             self._sock: socket.socket = getattr(attached, "_sock", attached)
             api.start(self._id)

@@ -27,9 +27,9 @@ from factory.settings import SandboxSettings
 
 BACKEND = "docker"
 CONTAINER_LABEL = "org.factory.sandbox"
-# Memory for the fork server and the trusted test runner on top of the candidate's own limit.
-_OVERHEAD_MB = 256
+SANDBOX_USER = "65534:65534"  # nobody: no file of the image is theirs
 SANDBOX_TMP = "/tmp"  # noqa: S108 (inside the sandbox: a private tmpfs)
+_SERVER_COMMAND = ["python3", "-I", "-B", "-c", SERVER_SOURCE]
 
 
 def _docker_env() -> dict[str, str]:
@@ -39,8 +39,13 @@ def _docker_env() -> dict[str, str]:
     return {key: os.environ[key] for key in keep if key in os.environ}
 
 
-def _engine_cpus() -> int:
+def _engine_cpus(client: docker.DockerClient | None) -> int:
     """The engine's CPU count (it may be another machine's); 0 when it cannot be told."""
+    if client is not None:
+        try:
+            return max(0, int(client.info().get("NCPU", 0)))
+        except (docker.errors.DockerException, ValueError):
+            return 0
     try:
         info = subprocess.run(
             ["docker", "info", "--format", "{{.NCPU}}"],
@@ -99,31 +104,40 @@ class DockerLauncher:
             raise SandboxUnavailableError(f"docker sandbox unavailable: {problem}")
         self.image = image
         self.settings = settings
-        self.engine_cpus = _engine_cpus() if settings.pin_cpus else 0
         self.client = _api_client()
+        self.engine_cpus = _engine_cpus(self.client) if settings.pin_cpus else 0
+
+    # One policy, rendered for the CLI (`command`) and for the engine API (`_attach`).
+
+    def _tmpfs_options(self) -> str:
+        return f"rw,nosuid,nodev,size={self.settings.tmpfs_mb}m,mode=1777"
+
+    def _cpuset(self, slot: int) -> str | None:
+        return str(slot % self.engine_cpus) if self.engine_cpus else None
 
     def command(self, name: str, slot: int = 0) -> list[str]:
         s = self.settings
-        memory = f"{2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB}m"
-        pin = ["--cpuset-cpus", str(slot % self.engine_cpus)] if self.engine_cpus else []
+        memory = str(s.sandbox_memory_bytes)
+        cpuset = self._cpuset(slot)
+        pin = ["--cpuset-cpus", cpuset] if cpuset else []
         return [
             "docker", "run", "--interactive", "--rm", "--name", name, *pin,
             "--label", f"{CONTAINER_LABEL}=1",
             "--network", "none",
             "--read-only",
-            "--tmpfs", f"{SANDBOX_TMP}:rw,nosuid,nodev,size={s.tmpfs_mb}m,mode=1777",
+            "--tmpfs", f"{SANDBOX_TMP}:{self._tmpfs_options()}",
             "--memory", memory, "--memory-swap", memory,
             "--pids-limit", str(s.max_processes),
             "--cpus", str(s.cpus),
             "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges",
-            "--user", "65534:65534",
+            "--user", SANDBOX_USER,
             "--ipc", "none",
             "--log-driver", "none",
             "--ulimit", "core=0",
             "--workdir", SANDBOX_TMP,
             self.image,
-            "python3", "-I", "-B", "-c", SERVER_SOURCE,
+            *_SERVER_COMMAND,
         ]  # fmt: skip
 
     def start(self, slot: int) -> ServerProcess:
@@ -140,15 +154,13 @@ class DockerLauncher:
         return ServerProcess.child(self.command(name, slot), env=env, on_close=remove)
 
     def _attach(self, name: str, slot: int) -> AttachTransport:
-        """The same container as `command` describes, created through the engine API."""
         s = self.settings
-        memory = (2 * s.memory_mb + s.tmpfs_mb + _OVERHEAD_MB) * 1024 * 1024
         host_config: dict[str, Any] = {
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {SANDBOX_TMP: f"rw,nosuid,nodev,size={s.tmpfs_mb}m,mode=1777"},
-            "mem_limit": memory,
-            "memswap_limit": memory,
+            "tmpfs": {SANDBOX_TMP: self._tmpfs_options()},
+            "mem_limit": s.sandbox_memory_bytes,
+            "memswap_limit": s.sandbox_memory_bytes,
             "pids_limit": s.max_processes,
             "nano_cpus": int(s.cpus * 1e9),
             "cap_drop": ["ALL"],
@@ -158,15 +170,16 @@ class DockerLauncher:
             "ulimits": [Ulimit(name="core", soft=0, hard=0)],
             "auto_remove": True,
         }
-        if self.engine_cpus:
-            host_config["cpuset_cpus"] = str(slot % self.engine_cpus)
+        cpuset = self._cpuset(slot)
+        if cpuset:
+            host_config["cpuset_cpus"] = cpuset
         assert self.client is not None
         return AttachTransport(
             self.client,
             image=self.image,
-            command=["python3", "-I", "-B", "-c", SERVER_SOURCE],
+            command=_SERVER_COMMAND,
             name=name,
             labels={CONTAINER_LABEL: "1"},
-            create={"user": "65534:65534", "working_dir": SANDBOX_TMP},
+            create={"user": SANDBOX_USER, "working_dir": SANDBOX_TMP},
             host_config=host_config,
         )

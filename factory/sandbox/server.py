@@ -1081,7 +1081,7 @@ def run_job(job, code, tests, deliver=None):
             pass
         runner.pid = None
         if status is not None and os.WIFSIGNALED(status) and result["runner_lost"]:
-            # SIGKILL from this server comes after the runner was found dead, and is ignored.
+            # A runner already dead keeps the status it died with: this SIGKILL changes nothing.
             result["runner_signal"] = os.WTERMSIG(status)
         _retire_runner()
     keep = {runner.pid} if runner.pid is not None else set()
