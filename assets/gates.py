@@ -1,9 +1,9 @@
 """Blocking Dagster asset checks backed by Great Expectations suites: the gate between stages.
 
-Every stage builds its gate with `gate_check`: a suite factory (from the factory configuration)
-and a frame loader (from the database, for one batch). A failed gate stops the run before any
-asset downstream of the checked one, and shows every expectation's observed value and threshold
-in the check's metadata.
+A gate is a suite factory (from the factory configuration) and a frame loader (from the stage
+context, for one batch), both in the stage's module of `expectations/`. A failed gate stops the
+run before any asset downstream of the checked one, and shows every expectation's observed value
+and threshold in the check's metadata.
 """
 
 from collections.abc import Callable
@@ -19,16 +19,15 @@ from dagster import (
     PartitionsDefinition,
     asset_check,
 )
-from sqlmodel import Session
 
 from assets.partitions import batch_partitions
 from expectations.gate import run_suite
 from factory.settings import FactoryConfig
-from resources.database import DatabaseResource
-from resources.settings import FactorySettingsResource
+from factory.stages.context import StageContext
+from resources.context import RESOURCE_KEYS, stage_context
 
 SuiteFactory = Callable[[FactoryConfig], gx.ExpectationSuite]
-FrameLoader = Callable[[Session, str, FactoryConfig], pd.DataFrame]
+FrameLoader = Callable[[StageContext, str], pd.DataFrame]
 
 
 def gate_check(
@@ -48,17 +47,13 @@ def gate_check(
         description=description,
         blocking=True,
         partitions_def=partitions_def,
+        required_resource_keys=set(RESOURCE_KEYS),
     )
-    def _gate(
-        context: AssetCheckExecutionContext,
-        database: DatabaseResource,
-        settings: FactorySettingsResource,
-    ) -> AssetCheckResult:
-        config = settings.load()
+    def _gate(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        ctx = stage_context(context.resources, context.log)
         partition_key = context.partition_key if context.has_partition_key else ""
-        with database.session() as session:
-            frame = frame_loader(session, partition_key, config)
-        result = run_suite(suite_factory(config), frame)
+        frame = frame_loader(ctx, partition_key)
+        result = run_suite(suite_factory(ctx.config), frame)
         context.log.info(result.summary())
         return AssetCheckResult(
             passed=result.success,

@@ -7,9 +7,8 @@
 from dagster import AssetSelection, define_asset_job
 
 from assets.partitions import batch_partitions
-
-PRE_REVIEW_GROUP = "pre_review"
-POST_REVIEW_GROUP = "post_review"
+from assets.stage import POST_REVIEW as POST_REVIEW_GROUP
+from assets.stage import PRE_REVIEW as PRE_REVIEW_GROUP
 
 pre_review_job = define_asset_job(
     name="pre_review_job",

@@ -5,12 +5,20 @@ are not in it (they are reported in the asset's tables instead).
 """
 
 import great_expectations as gx
+import pandas as pd
 
 from factory.agreement.breakdown import ALPHA, KAPPA
-from factory.agreement.report import GOLD
+from factory.agreement.report import GOLD, agreement_report
 from factory.settings import FactoryConfig
+from factory.stages.context import StageContext
 
 SUITE_NAME = "agreement"
+DESCRIPTION = (
+    "Every gated kappa cell >= agreement.min_preference_kappa, every gated alpha cell >= "
+    "agreement.min_dimension_alpha, every gold-judged reviewer >= agreement.min_gold_accuracy; "
+    "with agreement.require_agreement_evidence, at least one judged figure. Failing figures are "
+    "named in `offending`."
+)
 
 
 def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
@@ -32,3 +40,8 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
         # A reviewed batch with no judged figure at all has no evidence its labels are reliable.
         expectations.append(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
     return gx.ExpectationSuite(name=SUITE_NAME, expectations=expectations)
+
+
+def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
+    with ctx.session() as session:
+        return agreement_report(session, [batch_id], ctx.config.agreement).gate_frame()

@@ -9,14 +9,19 @@ sandbox error (the factory's fault, retried at the next materialisation).
 
 import great_expectations as gx
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from factory.models import Candidate, ExecutionRun, Prompt
 from factory.sandbox import SUPPORTED_LANGUAGES
 from factory.settings import FactoryConfig
+from factory.stages.context import StageContext
 from factory.vocab import CandidateSource, Verdict
 
 SUITE_NAME = "execution"
+DESCRIPTION = (
+    "Every reference and every candidate of a gradable prompt has a verdict, and the share of "
+    "sandbox errors is at most sandbox.max_sandbox_error_rate."
+)
 COLUMNS = ["candidate_id", "prompt_external_id", "source", "verdict", "sandbox_error"]
 
 
@@ -38,40 +43,41 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
     )
 
 
-def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
-    prompts = {
-        p.id: p
-        for p in session.exec(select(Prompt).where(Prompt.batch_id == batch_id))
-        if p.language in SUPPORTED_LANGUAGES
-    }
-    candidates = session.exec(
-        select(Candidate)
-        .where(Candidate.batch_id == batch_id)
-        .where(col(Candidate.prompt_id).in_(list(prompts) or [-1]))
-        .order_by(col(Candidate.id))
-    ).all()
-    first_verdict: dict[int, str] = {}
-    for candidate_id, verdict in session.exec(
-        select(ExecutionRun.candidate_id, ExecutionRun.verdict)
-        .where(ExecutionRun.batch_id == batch_id)
-        .where(ExecutionRun.attempt == 1)
-        .order_by(col(ExecutionRun.id))
-    ).all():
-        first_verdict[candidate_id] = verdict  # the latest first attempt wins
-    rows = []
-    for cand in candidates:
-        prompt = prompts[cand.prompt_id]
-        is_reference = cand.source == CandidateSource.REFERENCE
-        if not is_reference and not prompt.gradable:
-            continue  # candidates of prompts that cannot be graded need not run
-        verdict = first_verdict.get(cand.id)
-        rows.append(
-            {
-                "candidate_id": cand.id,
-                "prompt_external_id": prompt.external_id,
-                "source": cand.source,
-                "verdict": verdict,
-                "sandbox_error": int(verdict == Verdict.SANDBOX_ERROR),
-            }
-        )
-    return pd.DataFrame(rows, columns=COLUMNS).astype({"sandbox_error": "float64"})
+def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
+    with ctx.session() as session:
+        prompts = {
+            p.id: p
+            for p in session.exec(select(Prompt).where(Prompt.batch_id == batch_id))
+            if p.language in SUPPORTED_LANGUAGES
+        }
+        candidates = session.exec(
+            select(Candidate)
+            .where(Candidate.batch_id == batch_id)
+            .where(col(Candidate.prompt_id).in_(list(prompts) or [-1]))
+            .order_by(col(Candidate.id))
+        ).all()
+        first_verdict: dict[int, str] = {}
+        for candidate_id, verdict in session.exec(
+            select(ExecutionRun.candidate_id, ExecutionRun.verdict)
+            .where(ExecutionRun.batch_id == batch_id)
+            .where(ExecutionRun.attempt == 1)
+            .order_by(col(ExecutionRun.id))
+        ).all():
+            first_verdict[candidate_id] = verdict  # the latest first attempt wins
+        rows = []
+        for cand in candidates:
+            prompt = prompts[cand.prompt_id]
+            is_reference = cand.source == CandidateSource.REFERENCE
+            if not is_reference and not prompt.gradable:
+                continue  # candidates of prompts that cannot be graded need not run
+            verdict = first_verdict.get(cand.id)
+            rows.append(
+                {
+                    "candidate_id": cand.id,
+                    "prompt_external_id": prompt.external_id,
+                    "source": cand.source,
+                    "verdict": verdict,
+                    "sandbox_error": int(verdict == Verdict.SANDBOX_ERROR),
+                }
+            )
+        return pd.DataFrame(rows, columns=COLUMNS).astype({"sandbox_error": "float64"})

@@ -8,16 +8,22 @@ mention are not expected to have candidates (the demo file covers a subset of th
 
 import great_expectations as gx
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from factory.generation.extraction import NONE
 from factory.generation.pipeline import sources_for
 from factory.generation.replay import read_replay
 from factory.models import Candidate, Prompt
 from factory.settings import FactoryConfig
+from factory.stages.context import StageContext
 from factory.vocab import CandidateSource, PromptStatus
 
 SUITE_NAME = "generation"
+DESCRIPTION = (
+    "Each prompt the sources cover has at least generation.min_candidates_per_prompt candidates "
+    "with code, the extraction rate is at least generation.min_extraction_rate, and no extracted "
+    "code is empty."
+)
 COLUMNS = [
     "prompt_external_id",
     "candidate_id",
@@ -47,53 +53,54 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
     )
 
 
-def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
-    prompts = list(
-        session.exec(
-            select(Prompt).where(
-                Prompt.batch_id == batch_id, Prompt.status == PromptStatus.ACCEPTED
+def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
+    with ctx.session() as session:
+        prompts = list(
+            session.exec(
+                select(Prompt).where(
+                    Prompt.batch_id == batch_id, Prompt.status == PromptStatus.ACCEPTED
+                )
             )
         )
-    )
-    # Reference solutions become candidates when the sandbox grades the prompt; they are not
-    # generation's output, and counting them would fail a rerun on prompts no source covers.
-    candidates = list(
-        session.exec(
-            select(Candidate).where(
-                Candidate.batch_id == batch_id, Candidate.source != CandidateSource.REFERENCE
+        # Reference solutions become candidates when the sandbox grades the prompt; they are not
+        # generation's output, and counting them would fail a rerun on prompts no source covers.
+        candidates = list(
+            session.exec(
+                select(Candidate).where(
+                    Candidate.batch_id == batch_id, Candidate.source != CandidateSource.REFERENCE
+                )
             )
         )
-    )
-    by_prompt: dict[int, list[Candidate]] = {}
-    for candidate in candidates:
-        by_prompt.setdefault(candidate.prompt_id, []).append(candidate)
-    in_scope = _prompts_in_scope(prompts, config)
-    rows = []
-    for prompt in prompts:
-        own = by_prompt.get(prompt.id or -1, [])
-        with_code = sum(1 for c in own if c.extraction != NONE and c.code.strip())
-        for candidate in own:
-            extracted = candidate.extraction != NONE
-            rows.append(
-                {
-                    "prompt_external_id": prompt.external_id,
-                    "candidate_id": candidate.id,
-                    "candidates_for_prompt": with_code,
-                    "extracted": extracted,
-                    "extracted_code_chars": len(candidate.code.strip()) if extracted else None,
-                }
-            )
-        if not own and prompt.external_id in in_scope:
-            rows.append(
-                {
-                    "prompt_external_id": prompt.external_id,
-                    "candidate_id": None,
-                    "candidates_for_prompt": 0,
-                    "extracted": None,
-                    "extracted_code_chars": None,
-                }
-            )
-    return pd.DataFrame(rows, columns=COLUMNS)
+        by_prompt: dict[int, list[Candidate]] = {}
+        for candidate in candidates:
+            by_prompt.setdefault(candidate.prompt_id, []).append(candidate)
+        in_scope = _prompts_in_scope(prompts, ctx.config)
+        rows = []
+        for prompt in prompts:
+            own = by_prompt.get(prompt.id or -1, [])
+            with_code = sum(1 for c in own if c.extraction != NONE and c.code.strip())
+            for candidate in own:
+                extracted = candidate.extraction != NONE
+                rows.append(
+                    {
+                        "prompt_external_id": prompt.external_id,
+                        "candidate_id": candidate.id,
+                        "candidates_for_prompt": with_code,
+                        "extracted": extracted,
+                        "extracted_code_chars": len(candidate.code.strip()) if extracted else None,
+                    }
+                )
+            if not own and prompt.external_id in in_scope:
+                rows.append(
+                    {
+                        "prompt_external_id": prompt.external_id,
+                        "candidate_id": None,
+                        "candidates_for_prompt": 0,
+                        "extracted": None,
+                        "extracted_code_chars": None,
+                    }
+                )
+        return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _prompts_in_scope(prompts: list[Prompt], config: FactoryConfig) -> set[str]:

@@ -7,13 +7,19 @@ repeated on every row (so a batch-level figure can be checked by a column expect
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from factory.models import Batch, Prompt
 from factory.settings import FactoryConfig
+from factory.stages.context import StageContext
 from factory.vocab import TaskType
 
 SUITE_NAME = "intake_prompts"
+DESCRIPTION = (
+    "Blocks generation unless the batch has prompts, unique ids, non-empty prompt, tests and "
+    "reference, enabled languages, known task types and a quarantine share under "
+    "intake.max_quarantine_share."
+)
 FRAME_COLUMNS = (
     "external_id",
     "language",
@@ -45,19 +51,20 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
     )
 
 
-def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
+def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
     """One row per accepted prompt of `batch_id` (empty, with the columns, when there is none)."""
-    batch = session.get(Batch, batch_id)
-    share = batch.quarantined / batch.received if batch and batch.received else 0.0
-    rows = session.exec(
-        select(
-            Prompt.external_id,
-            Prompt.language,
-            Prompt.task_type,
-            Prompt.prompt,
-            Prompt.tests,
-            Prompt.reference_solution,
-        ).where(Prompt.batch_id == batch_id)
-    ).all()
-    frame = pd.DataFrame([(*row, share) for row in rows], columns=list(FRAME_COLUMNS))
-    return frame.astype({"quarantine_share": "float64"})
+    with ctx.session() as session:
+        batch = session.get(Batch, batch_id)
+        share = batch.quarantined / batch.received if batch and batch.received else 0.0
+        rows = session.exec(
+            select(
+                Prompt.external_id,
+                Prompt.language,
+                Prompt.task_type,
+                Prompt.prompt,
+                Prompt.tests,
+                Prompt.reference_solution,
+            ).where(Prompt.batch_id == batch_id)
+        ).all()
+        frame = pd.DataFrame([(*row, share) for row in rows], columns=list(FRAME_COLUMNS))
+        return frame.astype({"quarantine_share": "float64"})

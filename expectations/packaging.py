@@ -13,13 +13,18 @@ from pathlib import Path
 import great_expectations as gx
 import pandas as pd
 import pyarrow.parquet as pq
-from sqlmodel import Session
 
 from factory.packaging.schemas import DPO, SCHEMAS
 from factory.publishing.records import release_for_batch
 from factory.settings import FactoryConfig
+from factory.stages.context import StageContext
 
 SUITE_NAME = "release"
+DESCRIPTION = (
+    "Read back from the release folder: every config's schema columns present, no empty "
+    "prompt/chosen/rejected, chosen differs from rejected, no prompt in two splits, and at least "
+    "one DPO row."
+)
 DPO_CONFIG = "dpo"
 TEXT_COLUMNS = ("prompt", "chosen", "rejected")
 DERIVED = ["split", "chosen_differs", "prompt_splits", "missing_columns", "split_conflicts"]
@@ -49,10 +54,11 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(name=SUITE_NAME, expectations=expectations)
 
 
-def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
+def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
     """The batch's newest release, read from its folder on disk."""
-    release = release_for_batch(session, batch_id)
-    return release_frame(Path(release.path))
+    with ctx.session() as session:
+        release = release_for_batch(session, batch_id)
+        return release_frame(Path(release.path))
 
 
 def release_frame(folder: Path) -> pd.DataFrame:

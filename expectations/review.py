@@ -8,13 +8,19 @@ lower id), both of the task's own prompt and not the reference solution; a revie
 import great_expectations as gx
 import pandas as pd
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from factory.models import Candidate, ReviewTask
 from factory.settings import FactoryConfig
+from factory.stages.context import StageContext
 from factory.vocab import CandidateSource
 
 SUITE_NAME = "review"
+DESCRIPTION = (
+    "At least one review task; each pairs two distinct, non-reference candidates of its own "
+    "prompt in canonical order, needs 1..review.overlap_reviews reviews, and every gold task has "
+    "its known answer."
+)
 COLUMNS = [
     "task_id",
     "candidate_a_id",
@@ -51,27 +57,28 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
     )
 
 
-def load_frame(session: Session, batch_id: str, config: FactoryConfig) -> pd.DataFrame:
-    a = aliased(Candidate, name="a")
-    b = aliased(Candidate, name="b")
-    rows = session.exec(
-        select(ReviewTask, a.prompt_id, a.source, b.prompt_id, b.source)
-        .join(a, a.id == ReviewTask.candidate_a_id)
-        .join(b, b.id == ReviewTask.candidate_b_id)
-        .where(ReviewTask.batch_id == batch_id)
-        .order_by(ReviewTask.id)
-    ).all()
-    records = [
-        {
-            "task_id": task.id,
-            "candidate_a_id": task.candidate_a_id,
-            "candidate_b_id": task.candidate_b_id,
-            "same_prompt": a_prompt == task.prompt_id == b_prompt,
-            "reference_in_pair": CandidateSource.REFERENCE in (a_source, b_source),
-            "required_reviews": task.required_reviews,
-            "language": task.language or None,
-            "gold_answer_known": (not task.is_gold) or task.gold_preference is not None,
-        }
-        for task, a_prompt, a_source, b_prompt, b_source in rows
-    ]
-    return pd.DataFrame.from_records(records, columns=COLUMNS)
+def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
+    with ctx.session() as session:
+        a = aliased(Candidate, name="a")
+        b = aliased(Candidate, name="b")
+        rows = session.exec(
+            select(ReviewTask, a.prompt_id, a.source, b.prompt_id, b.source)
+            .join(a, a.id == ReviewTask.candidate_a_id)
+            .join(b, b.id == ReviewTask.candidate_b_id)
+            .where(ReviewTask.batch_id == batch_id)
+            .order_by(ReviewTask.id)
+        ).all()
+        records = [
+            {
+                "task_id": task.id,
+                "candidate_a_id": task.candidate_a_id,
+                "candidate_b_id": task.candidate_b_id,
+                "same_prompt": a_prompt == task.prompt_id == b_prompt,
+                "reference_in_pair": CandidateSource.REFERENCE in (a_source, b_source),
+                "required_reviews": task.required_reviews,
+                "language": task.language or None,
+                "gold_answer_known": (not task.is_gold) or task.gold_preference is not None,
+            }
+            for task, a_prompt, a_source, b_prompt, b_source in rows
+        ]
+        return pd.DataFrame.from_records(records, columns=COLUMNS)

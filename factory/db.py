@@ -1,28 +1,38 @@
-"""Database engine and sessions. SQLite file by default; FACTORY_DATABASE_URL selects another.
+"""The system-of-record database: `open_database()` is the one way in.
 
-The schema is owned by Alembic (factory/migrations); `migrate()` brings any database to head.
+SQLite file by default; FACTORY_DATABASE_URL (or an explicit URL) selects another, PostgreSQL in
+production. The schema is owned by Alembic (factory/migrations): `open_database()` brings the
+database to the newest revision once per URL per process, so every caller sees the same schema.
 """
 
-import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlmodel import Session, create_engine
 
 import factory.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from factory.settings import factory_home
+from factory.settings import default_database_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
 
-def default_database_url() -> str:
-    url = os.environ.get("FACTORY_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{factory_home() / 'factory.db'}"
+
+def open_database(url: str | None = None) -> Engine:
+    """The engine for `url` (default: FACTORY_DATABASE_URL or the SQLite file under the factory
+    home), migrated to the newest schema; one engine and connection pool per URL per process."""
+    engine = _engine_for(url or default_database_url())
+    key = engine.url.render_as_string(hide_password=False)
+    with _migrate_lock:
+        if key not in _migrated:
+            migrate(engine)
+            _migrated.add(key)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -35,6 +45,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def make_engine(url: str | None = None) -> Engine:
+    """A new engine, not migrated: for migrations themselves and for administrative
+    connections (creating a database); everything else uses `open_database`."""
     url = url or default_database_url()
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -49,8 +61,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 @cache
-def engine_for(url: str) -> Engine:
-    """One engine (and connection pool) per URL per process."""
+def _engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
@@ -66,10 +77,24 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def is_sqlite(bind: Engine | Connection | Session) -> bool:
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return bind.dialect.name == "sqlite"
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error: never half-written."""
+def session_scope(engine: Engine, *, immediate: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error: never half-written.
+
+    `immediate=True` is for read-then-write transactions that others race (the review queue):
+    on SQLite it starts with BEGIN IMMEDIATE, so the write lock is taken before the first read
+    and the transaction cannot fail half-way on a stale snapshot (SQLite has no row locks and
+    ignores FOR UPDATE); PostgreSQL transactions lock the rows they claim.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        if immediate and is_sqlite(engine):
+            session.execute(text("BEGIN IMMEDIATE"))
         try:
             yield session
             session.commit()

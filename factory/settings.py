@@ -1,12 +1,16 @@
-"""Factory configuration: one typed model, loaded from YAML, with defaults for every value.
+"""Every setting of the factory, read here and nowhere else.
 
-Each stage of the chain owns one section. `config_sha256` identifies the exact configuration
-that produced a release.
+Two sources: the YAML config (one typed model, one section per stage, a default for every
+value; `FactoryConfig.sha256` identifies the exact configuration that produced a release) and
+the process environment (where state lives, which database, secrets). `Environment` is the one
+reader of environment variables; it is read afresh on every call, so a changed variable takes
+effect without restarting anything.
 """
 
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -14,10 +18,106 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from factory.errors import ConfigError
 
+# The variables the factory reads. Secrets (API key, Hub token, reviewer password, webapp secret)
+# come only from here and are never passed into a sandbox.
+HOME_ENV = "FACTORY_HOME"
+CONFIG_ENV = "FACTORY_CONFIG"
+DATABASE_URL_ENV = "FACTORY_DATABASE_URL"
+INBOX_ENV = "FACTORY_INBOX"
+INBOX_SETTLE_ENV = "FACTORY_INBOX_SETTLE_SECONDS"
+SANDBOX_BACKEND_ENV = "FACTORY_SANDBOX_BACKEND"
+SANDBOX_CACHE_ENV = "FACTORY_SANDBOX_CACHE"
+LLM_API_KEY_ENV = "FACTORY_LLM_API_KEY"
+HF_TOKEN_ENV = "HF_TOKEN"  # noqa: S105  (a variable's name, not a secret)
+HF_ENDPOINT_ENV = "HF_ENDPOINT"
+REVIEWER_PASSWORD_ENV = "FACTORY_REVIEWER_PASSWORD"  # noqa: S105  (a variable's name)
+WEBAPP_SECRET_ENV = "FACTORY_WEBAPP_SECRET"  # noqa: S105  (a variable's name)
+WEBAPP_SECURE_COOKIES_ENV = "FACTORY_WEBAPP_SECURE_COOKIES"
+# What the docker CLI needs from the host to find its engine (never forwarded into a container).
+DOCKER_CLIENT_ENV = (
+    "PATH",
+    "HOME",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The factory's environment variables, typed; empty strings where a variable is unset."""
+
+    home: Path
+    config_path: str = ""
+    database_url: str = ""
+    inbox: str = ""
+    inbox_settle_seconds: float = 5.0
+    sandbox_backend: str = ""
+    sandbox_cache: Path | None = None
+    llm_api_key: str = ""
+    hf_token: str = ""
+    hf_endpoint: str = ""
+    reviewer_password: str = ""
+    webapp_secret: str = ""
+    webapp_secure_cookies: bool = False
+    docker_host: str = ""
+    docker_context: str = ""
+    docker_client_env: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def read(cls) -> "Environment":
+        env = os.environ
+        cache = env.get(SANDBOX_CACHE_ENV)
+        xdg = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        try:
+            settle = float(env.get(INBOX_SETTLE_ENV, "5"))
+        except ValueError as exc:
+            raise ConfigError(f"{INBOX_SETTLE_ENV} must be a number of seconds") from exc
+        return cls(
+            home=Path(env.get(HOME_ENV) or Path.cwd() / ".factory").resolve(),
+            config_path=env.get(CONFIG_ENV, ""),
+            database_url=env.get(DATABASE_URL_ENV, ""),
+            inbox=env.get(INBOX_ENV, ""),
+            inbox_settle_seconds=settle,
+            sandbox_backend=env.get(SANDBOX_BACKEND_ENV, ""),
+            sandbox_cache=Path(cache) if cache else Path(xdg) / "factory-sandbox",
+            llm_api_key=env.get(LLM_API_KEY_ENV, ""),
+            hf_token=env.get(HF_TOKEN_ENV, ""),
+            hf_endpoint=env.get(HF_ENDPOINT_ENV, ""),
+            reviewer_password=env.get(REVIEWER_PASSWORD_ENV, ""),
+            webapp_secret=env.get(WEBAPP_SECRET_ENV, ""),
+            webapp_secure_cookies=env.get(WEBAPP_SECURE_COOKIES_ENV) == "1",
+            docker_host=env.get("DOCKER_HOST", ""),
+            docker_context=env.get("DOCKER_CONTEXT", ""),
+            docker_client_env=tuple((k, env[k]) for k in DOCKER_CLIENT_ENV if k in env),
+        )
+
+
+def environment() -> Environment:
+    return Environment.read()
+
 
 def factory_home() -> Path:
     """Where the embedded default keeps its state (SQLite file, inbox, releases, caches)."""
-    return Path(os.environ.get("FACTORY_HOME", Path.cwd() / ".factory")).resolve()
+    return environment().home
+
+
+def inbox_dir() -> Path:
+    """FACTORY_INBOX if set, else `<FACTORY_HOME>/inbox`."""
+    env = environment()
+    return Path(env.inbox).resolve() if env.inbox else env.home / "inbox"
+
+
+def default_database_url() -> str:
+    """FACTORY_DATABASE_URL, else the SQLite file under the factory home."""
+    env = environment()
+    return env.database_url or f"sqlite:///{env.home / 'factory.db'}"
+
+
+def releases_root() -> Path:
+    return factory_home() / "releases"
 
 
 class _Section(BaseModel):
@@ -157,8 +257,16 @@ class FactoryConfig(_Section):
 
 
 def load_config(path: str | Path | None = None) -> FactoryConfig:
-    """Load the YAML config at `path` (or FACTORY_CONFIG); defaults when neither is given."""
-    path = path or os.environ.get("FACTORY_CONFIG")
+    """The YAML config at `path` (or FACTORY_CONFIG; defaults when neither is given), with the
+    environment's overrides applied: FACTORY_SANDBOX_BACKEND moves every sandbox run at once."""
+    env = environment()
+    config = _read_config(path or env.config_path)
+    if env.sandbox_backend:
+        config.sandbox.backend = env.sandbox_backend
+    return config
+
+
+def _read_config(path: str | Path) -> FactoryConfig:
     if not path:
         return FactoryConfig()
     path = Path(path)

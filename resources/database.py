@@ -7,7 +7,7 @@ from dagster import ConfigurableResource
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from factory.db import default_database_url, engine_for, migrate, session_scope
+from factory.db import open_database, session_scope
 
 
 class DatabaseResource(ConfigurableResource):
@@ -16,21 +16,9 @@ class DatabaseResource(ConfigurableResource):
     url: str = ""
 
     def get_engine(self) -> Engine:
-        engine = engine_for(self.url or default_database_url())
-        _migrate_once(engine)
-        return engine
+        return open_database(self.url or None)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with session_scope(self.get_engine()) as session:
             yield session
-
-
-_migrated: set[str] = set()
-
-
-def _migrate_once(engine: Engine) -> None:
-    key = str(engine.url)
-    if key not in _migrated:
-        migrate(engine)
-        _migrated.add(key)

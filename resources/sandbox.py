@@ -1,26 +1,17 @@
-"""The sandbox as a Dagster resource: which backend runs candidates, chosen in one place."""
+"""The sandbox as a Dagster resource: a run-level override of where candidates run."""
 
 from dagster import ConfigurableResource
 
-from factory.sandbox import Sandbox, open_sandbox
-from factory.sandbox.image import default_image
-from factory.settings import SandboxSettings
+from factory.settings import FactoryConfig
 
 
 class SandboxResource(ConfigurableResource):
-    """`backend` overrides sandbox.backend from the factory config when set (e.g. "bwrap")."""
+    """`backend` overrides sandbox.backend (and FACTORY_SANDBOX_BACKEND) for every stage of a
+    run when set (e.g. "bwrap"): execution and growth timings alike."""
 
     backend: str = ""
 
-    def effective_settings(self, settings: SandboxSettings) -> SandboxSettings:
+    def apply(self, config: FactoryConfig) -> FactoryConfig:
         if self.backend:
-            return settings.model_copy(update={"backend": self.backend})
-        return settings
-
-    def image_tag(self, settings: SandboxSettings) -> str:
-        """The image verdicts are cached under (docker and bwrap share one recipe and tag)."""
-        return settings.image or default_image() or ""
-
-    def open(self, settings: SandboxSettings) -> Sandbox:
-        """A started pool; raises SandboxUnavailableError when nothing can isolate candidates."""
-        return open_sandbox(self.effective_settings(settings))
+            config.sandbox.backend = self.backend
+        return config

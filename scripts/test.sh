@@ -9,4 +9,5 @@ bash scripts/ensure-docker.sh
 bash scripts/build-sandbox-image.sh >/dev/null
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

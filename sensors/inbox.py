@@ -5,7 +5,6 @@ requested, and the run key is that sha256, so a file renamed or dropped again st
 """
 
 import json
-import os
 
 from dagster import (
     DefaultSensorStatus,
@@ -18,11 +17,10 @@ from dagster import (
 
 from assets.jobs import pre_review_job
 from assets.partitions import batch_partitions
-from factory.intake.inbox import inbox_dir, scan_inbox
+from factory.intake.inbox import scan_inbox
+from factory.settings import environment, inbox_dir
 
 INBOX_SENSOR = "inbox_sensor"
-# A file younger than this may still be being copied into the inbox; it waits for the next tick.
-SETTLE_SECONDS = float(os.environ.get("FACTORY_INBOX_SETTLE_SECONDS", "5"))
 
 
 def _load_cursor(raw: str | None) -> dict[str, str]:
@@ -43,7 +41,8 @@ def _load_cursor(raw: str | None) -> dict[str, str]:
 def inbox_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
     inbox = inbox_dir()
     seen = _load_cursor(context.cursor)
-    files, settling = scan_inbox(inbox, settle_seconds=SETTLE_SECONDS)
+    # A file younger than FACTORY_INBOX_SETTLE_SECONDS may still be being copied in: it waits.
+    files, settling = scan_inbox(inbox, settle_seconds=environment().inbox_settle_seconds)
     new = {}
     for item in files:
         if item.content_sha256 not in seen and item.content_sha256 not in new:

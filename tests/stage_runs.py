@@ -9,7 +9,23 @@ from sqlalchemy import Engine
 
 from assets.partitions import BATCH_PARTITIONS_NAME
 from resources.database import DatabaseResource
+from resources.hub import HubResource
+from resources.llm import LLMResource
+from resources.sandbox import SandboxResource
 from resources.settings import FactorySettingsResource
+
+
+def stage_resources(database_url: str, config_path: Path | None = None, **overrides: Any) -> dict:
+    """Every resource a stage asset needs: the database at `database_url`, the config at
+    `config_path` (defaults when None), the defaults for the rest unless overridden."""
+    return {
+        "database": DatabaseResource(url=database_url),
+        "settings": FactorySettingsResource(config_path=str(config_path) if config_path else ""),
+        "sandbox": SandboxResource(),
+        "llm": LLMResource(),
+        "hub": HubResource(),
+        **overrides,
+    }
 
 
 def materialize_batch(
@@ -26,15 +42,12 @@ def materialize_batch(
     instance = instance or DagsterInstance.ephemeral()
     if not instance.has_dynamic_partition(BATCH_PARTITIONS_NAME, batch_id):
         instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [batch_id])
-    settings = FactorySettingsResource(config_path=str(config_path) if config_path else "")
     return materialize(
         assets,
         partition_key=batch_id,
         instance=instance,
-        resources={
-            "database": DatabaseResource(url=engine.url.render_as_string(hide_password=False)),
-            "settings": settings,
-            **resources,
-        },
+        resources=stage_resources(
+            engine.url.render_as_string(hide_password=False), config_path, **resources
+        ),
         raise_on_error=False,
     )

@@ -46,7 +46,7 @@ def running_ui(factory_home: Path, port: int) -> Iterator[subprocess.Popen]:
     env.pop("DAGSTER_HOME", None)
     # Started the way a script would start it: with SIGINT ignored, which `factory ui` must undo.
     process = subprocess.Popen(
-        [sys.executable, "-m", "factory.cli", "ui", "--port", str(port)],
+        [sys.executable, "-m", "commands", "ui", "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

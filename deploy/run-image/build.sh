@@ -20,7 +20,7 @@ mkdir -p "$WORK"
 src="$WORK/src"
 rm -rf "$src"
 mkdir -p "$src"
-cp -r factory assets resources sensors expectations definitions.py pyproject.toml README.md "$src/"
+cp -r factory assets resources sensors expectations definitions commands pyproject.toml README.md "$src/"
 find "$src" -name __pycache__ -prune -exec rm -rf {} +
 # Pin what the development venv runs, so the run image executes the same versions.
 "$PIP" freeze --exclude-editable | grep -v -e '^-e' -e ' @ ' -e '^torch==' >"$WORK/constraints.txt"
@@ -39,7 +39,7 @@ base="$NAME-base:$base_hash"
 source_hash=$(
   {
     echo "$base"
-    find factory assets resources sensors expectations definitions.py pyproject.toml -type f \
+    find factory assets resources sensors expectations definitions commands pyproject.toml -type f \
       -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null | LC_ALL=C sort | xargs sha256sum
   } | sha256sum | cut -c1-16
 )

@@ -133,7 +133,7 @@ def alpha_cells(scores: list[Score], settings: AgreementSettings) -> list[Cell]:
         for language, task_type in _groups(score.language, score.task_type):
             key = (language, task_type, score.dimension)
             units[key][(score.task_id, score.candidate_id)][score.reviewer_id] = score.score
-    order = {dimension: i for i, dimension in enumerate(DIMENSIONS)}
+    order: dict[str, int] = {dimension: i for i, dimension in enumerate(DIMENSIONS)}
     cells = []
     for language, task_type, dimension in sorted(
         units, key=lambda k: (k[0], k[1], order.get(k[2], len(order)), k[2])

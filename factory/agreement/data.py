@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.models import Annotation, DimensionScore, Prompt, ReviewTask
 
@@ -46,36 +46,36 @@ def load_review_data(session: Session, batch_ids: list[str]) -> ReviewData:
     """Every submitted annotation and dimension score of the given batches, oldest first."""
     rating_rows = session.execute(
         select(
-            Annotation.task_id,
-            Annotation.id,
-            Annotation.reviewer_id,
-            Annotation.preference,
-            ReviewTask.language,
-            Prompt.task_type,
-            ReviewTask.is_gold,
-            ReviewTask.gold_preference,
-            Annotation.simulated,
+            col(Annotation.task_id),
+            col(Annotation.id),
+            col(Annotation.reviewer_id),
+            col(Annotation.preference),
+            col(ReviewTask.language),
+            col(Prompt.task_type),
+            col(ReviewTask.is_gold),
+            col(ReviewTask.gold_preference),
+            col(Annotation.simulated),
         )
-        .join(ReviewTask, ReviewTask.id == Annotation.task_id)
-        .join(Prompt, Prompt.id == ReviewTask.prompt_id)
-        .where(ReviewTask.batch_id.in_(batch_ids))
-        .order_by(Annotation.task_id, Annotation.id)
+        .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
+        .join(Prompt, col(Prompt.id) == ReviewTask.prompt_id)
+        .where(col(ReviewTask.batch_id).in_(batch_ids))
+        .order_by(col(Annotation.task_id), col(Annotation.id))
     ).all()
     score_rows = session.execute(
         select(
-            Annotation.task_id,
-            DimensionScore.candidate_id,
-            Annotation.reviewer_id,
-            DimensionScore.dimension,
-            DimensionScore.score,
-            ReviewTask.language,
-            Prompt.task_type,
+            col(Annotation.task_id),
+            col(DimensionScore.candidate_id),
+            col(Annotation.reviewer_id),
+            col(DimensionScore.dimension),
+            col(DimensionScore.score),
+            col(ReviewTask.language),
+            col(Prompt.task_type),
         )
-        .join(Annotation, Annotation.id == DimensionScore.annotation_id)
-        .join(ReviewTask, ReviewTask.id == Annotation.task_id)
-        .join(Prompt, Prompt.id == ReviewTask.prompt_id)
-        .where(ReviewTask.batch_id.in_(batch_ids))
-        .order_by(DimensionScore.id)
+        .join(Annotation, col(Annotation.id) == DimensionScore.annotation_id)
+        .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
+        .join(Prompt, col(Prompt.id) == ReviewTask.prompt_id)
+        .where(col(ReviewTask.batch_id).in_(batch_ids))
+        .order_by(col(DimensionScore.id))
     ).all()
     return ReviewData(
         ratings=[Rating(*row) for row in rating_rows],

@@ -11,7 +11,8 @@ value, so any number of reviewers per unit works.
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import krippendorff
 import numpy as np
@@ -24,8 +25,12 @@ PREFERENCE_LABELS = list(range(PREFERENCE_MIN, PREFERENCE_MAX + 1))
 SCORE_DOMAIN = list(range(SCORE_MIN, SCORE_MAX + 1))
 KAPPA_WEIGHTS = "quadratic"
 
+UnitKey = TypeVar("UnitKey")
 
-def preference_kappa(first: Sequence[int], second: Sequence[int]) -> float | None:
+
+def preference_kappa(
+    first: Sequence[int] | np.ndarray, second: Sequence[int] | np.ndarray
+) -> float | None:
     """Weighted kappa of two aligned rater columns; None when undefined (no items, no variance)."""
     if len(first) == 0:
         return None
@@ -37,7 +42,9 @@ def preference_kappa(first: Sequence[int], second: Sequence[int]) -> float | Non
     return None if math.isnan(value) else float(value)
 
 
-def reliability_matrix(units: dict[object, dict[int, int]]) -> tuple[np.ndarray, list[object]]:
+def reliability_matrix(
+    units: Mapping[UnitKey, Mapping[int, int]],
+) -> tuple[np.ndarray, list[UnitKey]]:
     """Rows = raters, columns = units, nan where a rater did not score the unit."""
     raters = sorted({rater for ratings in units.values() for rater in ratings})
     keys = list(units)

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from factory.db import make_engine, migrate
+from factory.db import open_database
 from factory.errors import FactoryUserError
 from factory.intake.ingest import IntakeReport, ingest_batch
 from factory.settings import load_config
@@ -19,8 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        engine = make_engine(args.database_url)
-        migrate(engine)
+        engine = open_database(args.database_url)
         report = ingest_batch(engine, args.path, config, batch_id=args.batch_id)
     except FactoryUserError as exc:
         print(f"error: {exc}")

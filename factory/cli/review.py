@@ -12,12 +12,11 @@ import sys
 
 from sqlmodel import Session, select
 
-from factory.db import default_database_url, engine_for, migrate
+from factory.db import open_database
 from factory.models import Reviewer
-from factory.settings import load_config
+from factory.settings import REVIEWER_PASSWORD_ENV as PASSWORD_ENV
+from factory.settings import WEBAPP_SECURE_COOKIES_ENV, environment, load_config
 from factory.vocab import Language, Role
-
-PASSWORD_ENV = "FACTORY_REVIEWER_PASSWORD"  # noqa: S105  (a variable name)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +54,8 @@ def _languages(raw: str) -> list[str]:
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
+    if environment().reviewer_password:
+        return environment().reviewer_password
     first = getpass.getpass(f"password for {args.username}: ")
     if first != getpass.getpass("again: "):
         raise SystemExit("the passwords differ")
@@ -70,8 +69,7 @@ def add_reviewer(args: argparse.Namespace) -> int:
         password_hash = hash_password(_password(args))
     except ValueError as exc:
         raise SystemExit(str(exc)) from exc
-    engine = engine_for(default_database_url())
-    migrate(engine)
+    engine = open_database()
     with Session(engine) as session:
         reviewer = session.exec(select(Reviewer).where(Reviewer.username == args.username)).first()
         verb = "updated"
@@ -94,9 +92,9 @@ def add_reviewer(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    migrate(engine_for(default_database_url()))
+    open_database()
     if args.secure_cookies:
-        os.environ["FACTORY_WEBAPP_SECURE_COOKIES"] = "1"
+        os.environ[WEBAPP_SECURE_COOKIES_ENV] = "1"  # read by the app workers uvicorn starts
     print(f"reviewer app on http://{args.host}:{args.port}")
     uvicorn.run(
         "factory.webapp.main:app",
@@ -111,8 +109,7 @@ def serve(args: argparse.Namespace) -> int:
 def simulate(args: argparse.Namespace) -> int:
     from factory.review.simulate import simulate_reviews
 
-    engine = engine_for(default_database_url())
-    migrate(engine)
+    engine = open_database()
     counts = simulate_reviews(
         engine,
         args.batch_id,

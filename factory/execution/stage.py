@@ -19,7 +19,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select
@@ -30,6 +29,8 @@ from factory.execution.sampling import in_stability_sample
 from factory.models import Batch, Candidate, ExecutionRun, Prompt, QuarantinedRecord, TestResult
 from factory.sandbox import SUPPORTED_LANGUAGES, ExecutionJob, ExecutionOutcome, Sandbox
 from factory.settings import SandboxSettings
+from factory.stages.context import StageContext
+from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
 from factory.vocab import CandidateSource, PromptStatus, Verdict
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ CHUNK = 64
 
 
 @dataclass
-class ExecutionReport:
+class ExecutionReport(StageReport):
     batch_id: str
     received: int = 0
     accepted: int = 0
@@ -60,8 +61,21 @@ class ExecutionReport:
     verdicts: Counter[str] = field(default_factory=Counter)
     reference_verdicts: Counter[str] = field(default_factory=Counter)
 
-    def metadata(self) -> dict[str, Any]:
+    def summary(self) -> str:
+        return (
+            f"batch {self.batch_id}: {self.gradable}/{self.accepted} prompts gradable, "
+            f"{self.stable} stable; {self.executed} runs executed, {self.reused} reused"
+        )
+
+    def row_count(self) -> int:
+        return self.candidates
+
+    def metadata(self) -> Metadata:
+        funnel = [[self.received, self.accepted, self.gradable, self.stable]]
         return {
+            "funnel": Markdown(
+                markdown_table(["received", "accepted", "gradable", "stable"], funnel)
+            ),
             "funnel_received": self.received,
             "funnel_accepted": self.accepted,
             "funnel_gradable": self.gradable,
@@ -104,6 +118,17 @@ class _LazySandbox:
     def close(self) -> None:
         if self.sandbox is not None:
             self.sandbox.close()
+
+
+def run(ctx: StageContext, batch_id: str) -> ExecutionReport:
+    """Execute batch `batch_id` in the sandbox `config.sandbox` names."""
+    return run_execution(
+        engine=ctx.engine,
+        batch_id=batch_id,
+        settings=ctx.config.sandbox,
+        open_sandbox=ctx.open_sandbox,
+        image=ctx.sandbox_image(),
+    )
 
 
 def run_execution(

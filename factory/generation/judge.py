@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from factory.db import session_scope
 from factory.generation.client import ChatClient
@@ -21,6 +21,7 @@ from factory.generation.requests import ChatMessage, ChatRequest
 from factory.generation.runner import answer_all
 from factory.generation.templates import JUDGE_TEMPLATE, render
 from factory.models import Candidate, GenerationFailure, JudgeScore, Prompt
+from factory.models.queries import batch_candidates
 from factory.settings import GenerationSettings
 from factory.vocab import DIMENSIONS, SCORE_MAX, SCORE_MIN
 
@@ -87,14 +88,7 @@ def run_judge(
     model = settings.judge_model
     report = JudgeReport(ledger=CostLedger(prices=settings.prices))
     with Session(engine) as session:
-        rows = list(
-            session.exec(
-                select(Candidate, Prompt)
-                .join(Prompt, Prompt.id == Candidate.prompt_id)  # type: ignore[arg-type]
-                .where(Candidate.batch_id == batch_id)
-                .order_by(Candidate.id)
-            )
-        )
+        rows = batch_candidates(session, batch_id)
     pairs = [(candidate, prompt) for candidate, prompt in rows if has_code(candidate)]
     requests = [judge_request(p, c, model, settings.max_tokens) for c, p in pairs]
     answers = answer_all(

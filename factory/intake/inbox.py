@@ -1,6 +1,5 @@
 """The inbox folder where batch files are dropped, and how a batch id finds its file there."""
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +8,6 @@ from factory.errors import FactoryUserError
 from factory.intake.batch_id import batch_id_for
 from factory.intake.formats import is_batch_file
 from factory.intake.ingest import file_sha256
-from factory.settings import factory_home
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,12 +15,6 @@ class InboxFile:
     path: Path
     content_sha256: str
     batch_id: str
-
-
-def inbox_dir() -> Path:
-    """FACTORY_INBOX if set, else `<FACTORY_HOME>/inbox`."""
-    override = os.environ.get("FACTORY_INBOX")
-    return Path(override).resolve() if override else factory_home() / "inbox"
 
 
 def scan_inbox(inbox: Path, *, settle_seconds: float = 0.0) -> tuple[list[InboxFile], list[Path]]:

@@ -34,7 +34,10 @@ from factory.models import (
     ScrubEvent,
 )
 from factory.settings import FactoryConfig
+from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
 from factory.vocab import Language
+
+REJECTION_ROWS = 50  # rejections listed in the metadata table (all are in the quarantine table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,7 @@ class Rejection:
 
 
 @dataclass(slots=True)
-class IntakeReport:
+class IntakeReport(StageReport):
     """What happened to a batch; received == accepted + quarantined + duplicates."""
 
     batch_id: str
@@ -64,9 +67,44 @@ class IntakeReport:
     duplicates_by_kind: dict[str, int] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     already_ingested: bool = False
+    preview: str = ""  # a Markdown table of the first accepted prompts
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"batch {self.batch_id}: {self.received} received, {self.accepted} accepted, "
+            f"{self.quarantined} quarantined, {self.duplicates} duplicates"
+            + (" (already ingested)" if self.already_ingested else "")
+        )
+
+    def row_count(self) -> int:
+        return self.accepted
+
+    def metadata(self) -> Metadata:
+        rows = [
+            [r.line_no, r.external_id or "", r.reason_code, r.reason]
+            for r in self.rejections[:REJECTION_ROWS]
+        ]
+        return {
+            "source_path": self.source_path,
+            "format": self.format,
+            "received": self.received,
+            "accepted": self.accepted,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "scrubbed": self.scrubbed_prompts,
+            "scrub_events": self.scrub_events,
+            "contaminated": self.contaminated,
+            "already_ingested": self.already_ingested,
+            "quarantined_by_reason": self.quarantined_by_reason,
+            "duplicates_by_kind": self.duplicates_by_kind,
+            "rejections": Markdown(
+                markdown_table(["line", "id", "code", "reason"], rows) if rows else "none"
+            ),
+            "preview": Markdown(self.preview or "no prompt accepted"),
+        }
 
 
 def file_sha256(path: Path) -> str:

@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import factory.models  # noqa: F401  (registers every table)
-from factory.db import default_database_url, make_engine
+from factory.db import make_engine
 
 target_metadata = SQLModel.metadata
 
@@ -12,7 +12,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:  # invoked from the alembic CLI
-        with make_engine(default_database_url()).begin() as own_connection:
+        with make_engine().begin() as own_connection:
             _run(own_connection)
     else:
         _run(connection)

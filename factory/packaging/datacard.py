@@ -5,6 +5,8 @@ configs, licence and size category exactly as written; the body tells a trainer 
 config and how far the labels can be trusted (the QA summary).
 """
 
+from typing import TypedDict, Unpack
+
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from factory.packaging.qa_report import QAReport
@@ -51,19 +53,23 @@ def size_category(num_rows: int) -> str:
     return "n>1T"
 
 
-def render_data_card(
-    *,
-    repo_name: str,
-    version: str,
-    configs: dict[str, dict[str, list[str]]],
-    num_rows: int,
-    languages: list[str],
-    task_types: list[str],
-    license: str,
-    qa: QAReport,
-    simulated: bool,
-) -> str:
-    """README.md text for the release folder; `configs` maps config -> split -> data files."""
+class CardFacts(TypedDict):
+    """What the data card is rendered from: `render_data_card`'s keyword arguments."""
+
+    repo_name: str
+    version: str
+    configs: dict[str, dict[str, list[str]]]  # config -> split -> data files
+    num_rows: int
+    languages: list[str]
+    task_types: list[str]
+    license: str
+    qa: QAReport
+    simulated: bool
+
+
+def render_data_card(**facts: Unpack[CardFacts]) -> str:
+    """README.md text for the release folder, from the `CardFacts` given as keywords."""
+    repo_name, version, configs = facts["repo_name"], facts["version"], facts["configs"]
     if not configs:
         raise ValueError(f"data card for {repo_name} {version}: no configs to describe")
     for name, splits in configs.items():
@@ -76,11 +82,11 @@ def render_data_card(
     pretty_name = f"{repo_name.split('/')[-1]} {version}"
     card_data = DatasetCardData(
         pretty_name=pretty_name,
-        license=license,
+        license=facts["license"],
         language=["en"],
         task_categories=TASK_CATEGORIES,
-        tags=BASE_TAGS + [tag for tag in sorted(set(languages)) if tag not in BASE_TAGS],
-        size_categories=[size_category(num_rows)],
+        tags=BASE_TAGS + [tag for tag in sorted(set(facts["languages"])) if tag not in BASE_TAGS],
+        size_categories=[size_category(facts["num_rows"])],
         configs=[
             {
                 "config_name": name,
@@ -89,33 +95,26 @@ def render_data_card(
             for name, splits in configs.items()
         ],
     )
-    body = _body(repo_name, version, configs, num_rows, languages, task_types, license, qa)
-    if simulated:
+    body = _body(facts)
+    if facts["simulated"]:
         body = f"{SIMULATED_WARNING}\n\n{body}"
     # DatasetCard parses the front matter back, so malformed metadata fails here, not on the Hub.
     card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n# {pretty_name}\n\n{body}")
     return str(card)
 
 
-def _body(
-    repo_name: str,
-    version: str,
-    configs: dict[str, dict[str, list[str]]],
-    num_rows: int,
-    languages: list[str],
-    task_types: list[str],
-    license: str,
-    qa: QAReport,
-) -> str:
+def _body(facts: CardFacts) -> str:
+    version, configs, languages = facts["version"], facts["configs"], facts["languages"]
+    license, qa = facts["license"], facts["qa"]
     first = next(iter(configs))
     sections = [
-        f"Code-RLHF training data, release `{version}`: {num_rows} rows in "
+        f"Code-RLHF training data, release `{version}`: {facts['num_rows']} rows in "
         f"{len(configs)} config(s). Programming languages: {', '.join(languages) or 'none'}. "
-        f"Task types: {', '.join(task_types) or 'none'}.",
+        f"Task types: {', '.join(facts['task_types']) or 'none'}.",
         "## Configs",
         "\n\n".join(_config_section(name, splits) for name, splits in configs.items()),
         "## Loading",
-        _loading(repo_name, version, "dpo" if "dpo" in configs else first, configs),
+        _loading(facts["repo_name"], version, "dpo" if "dpo" in configs else first, configs),
         "## Quality assurance",
         qa.summary_markdown(),
         "The full report is `qa_report.md` / `qa_report.json` in this repository.",

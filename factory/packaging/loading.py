@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.errors import FactoryUserError
 from factory.models import (
@@ -42,7 +42,7 @@ class PromptSet:
 
 def load_prompts(session: Session, batch_ids: list[str]) -> PromptSet:
     found = PromptSet()
-    query = select(Prompt).where(Prompt.batch_id.in_(batch_ids)).order_by(Prompt.id)
+    query = select(Prompt).where(col(Prompt.batch_id).in_(batch_ids)).order_by(col(Prompt.id))
     for prompt in session.scalars(query):
         assert prompt.id is not None
         found.prompts[prompt.id] = PromptInfo(
@@ -63,10 +63,10 @@ def load_prompts(session: Session, batch_ids: list[str]) -> PromptSet:
             found.verifiable.add(prompt.id)
         if prompt.contaminated:
             found.contaminated.add(prompt.id)
-    references = select(Candidate.prompt_id, func.min(Candidate.id)).where(
-        Candidate.batch_id.in_(batch_ids), Candidate.source == CandidateSource.REFERENCE
+    references = select(col(Candidate.prompt_id), func.min(col(Candidate.id))).where(
+        col(Candidate.batch_id).in_(batch_ids), col(Candidate.source) == CandidateSource.REFERENCE
     )
-    found.references = dict(session.execute(references.group_by(Candidate.prompt_id)).all())
+    found.references = dict(session.execute(references.group_by(col(Candidate.prompt_id))).all())
     return found
 
 
@@ -74,21 +74,21 @@ def simulated_review_counts(session: Session, batch_ids: list[str]) -> dict[str,
     """batch id -> annotations and adjudications made by simulated reviewers (omitted when 0)."""
     counts: dict[str, int] = defaultdict(int)
     annotations = (
-        select(ReviewTask.batch_id, func.count(Annotation.id))
-        .join(ReviewTask, ReviewTask.id == Annotation.task_id)
-        .join(Reviewer, Reviewer.id == Annotation.reviewer_id)
+        select(col(ReviewTask.batch_id), func.count(col(Annotation.id)))
+        .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
+        .join(Reviewer, col(Reviewer.id) == Annotation.reviewer_id)
         .where(
-            ReviewTask.batch_id.in_(batch_ids),
-            or_(Annotation.simulated.is_(True), Reviewer.simulated.is_(True)),
+            col(ReviewTask.batch_id).in_(batch_ids),
+            or_(col(Annotation.simulated).is_(True), col(Reviewer.simulated).is_(True)),
         )
-        .group_by(ReviewTask.batch_id)
+        .group_by(col(ReviewTask.batch_id))
     )
     adjudications = (
-        select(ReviewTask.batch_id, func.count(Adjudication.id))
-        .join(ReviewTask, ReviewTask.id == Adjudication.task_id)
-        .join(Reviewer, Reviewer.id == Adjudication.reviewer_id)
-        .where(ReviewTask.batch_id.in_(batch_ids), Reviewer.simulated.is_(True))
-        .group_by(ReviewTask.batch_id)
+        select(col(ReviewTask.batch_id), func.count(col(Adjudication.id)))
+        .join(ReviewTask, col(ReviewTask.id) == Adjudication.task_id)
+        .join(Reviewer, col(Reviewer.id) == Adjudication.reviewer_id)
+        .where(col(ReviewTask.batch_id).in_(batch_ids), col(Reviewer.simulated).is_(True))
+        .group_by(col(ReviewTask.batch_id))
     )
     for query in (annotations, adjudications):
         for batch_id, n in session.execute(query):
@@ -109,35 +109,41 @@ def load_candidates(
     rows = list(
         session.scalars(
             select(Candidate)
-            .where(Candidate.batch_id.in_(batch_ids), Candidate.source != CandidateSource.REFERENCE)
-            .order_by(Candidate.id)
+            .where(
+                col(Candidate.batch_id).in_(batch_ids),
+                col(Candidate.source) != CandidateSource.REFERENCE,
+            )
+            .order_by(col(Candidate.id))
         )
     )
     runs: dict[int, tuple[str, int, int]] = {}
     for candidate_id, verdict, passed, total in session.execute(
         select(
-            ExecutionRun.candidate_id,
-            ExecutionRun.verdict,
-            ExecutionRun.tests_passed,
-            ExecutionRun.tests_total,
+            col(ExecutionRun.candidate_id),
+            col(ExecutionRun.verdict),
+            col(ExecutionRun.tests_passed),
+            col(ExecutionRun.tests_total),
         )
-        .where(ExecutionRun.batch_id.in_(batch_ids), ExecutionRun.verdict != Verdict.SANDBOX_ERROR)
-        .order_by(ExecutionRun.candidate_id, ExecutionRun.attempt, ExecutionRun.id)
+        .where(
+            col(ExecutionRun.batch_id).in_(batch_ids),
+            col(ExecutionRun.verdict) != Verdict.SANDBOX_ERROR,
+        )
+        .order_by(col(ExecutionRun.candidate_id), col(ExecutionRun.attempt), col(ExecutionRun.id))
     ):
         runs[candidate_id] = (verdict, passed, total)  # the latest run wins
     sums: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     reviews: dict[int, set[int]] = defaultdict(set)
     score_query = (
         select(
-            DimensionScore.candidate_id,
-            DimensionScore.dimension,
-            DimensionScore.score,
-            Annotation.id,
-            Annotation.reviewer_id,
+            col(DimensionScore.candidate_id),
+            col(DimensionScore.dimension),
+            col(DimensionScore.score),
+            col(Annotation.id),
+            col(Annotation.reviewer_id),
         )  # fmt: skip
-        .join(Annotation, Annotation.id == DimensionScore.annotation_id)
-        .join(ReviewTask, ReviewTask.id == Annotation.task_id)
-        .where(ReviewTask.batch_id.in_(batch_ids))
+        .join(Annotation, col(Annotation.id) == DimensionScore.annotation_id)
+        .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
+        .where(col(ReviewTask.batch_id).in_(batch_ids))
     )
     for candidate_id, dimension, score, annotation_id, reviewer_id in session.execute(score_query):
         if reviewer_id in excluded_reviewers:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import distinct, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.agreement.report import AgreementReport, agreement_report
 from factory.models import (
@@ -168,7 +168,7 @@ def build_qa_report(
     """
     if not batch_ids:
         raise ValueError("build_qa_report needs at least one batch id")
-    known = set(session.scalars(select(Batch.id).where(Batch.id.in_(batch_ids))))
+    known = set(session.scalars(select(col(Batch.id)).where(col(Batch.id).in_(batch_ids))))
     missing = [batch_id for batch_id in batch_ids if batch_id not in known]
     if missing:
         raise ValueError(f"QA report: unknown batch id(s) {missing}")
@@ -213,36 +213,42 @@ class _Counts:
         return int(self.session.scalar(query) or 0)
 
     def funnel(self, packaged: dict[str, dict[str, int]] | None) -> list[FunnelStep]:
-        prompts = select(func.count(Prompt.id)).where(self._in(Prompt))
-        non_reference = Candidate.source != CandidateSource.REFERENCE
-        tasks = select(ReviewTask.id).where(self._in(ReviewTask), ReviewTask.is_gold.is_(False))
+        prompts = select(func.count(col(Prompt.id))).where(self._in(Prompt))
+        non_reference = col(Candidate.source) != CandidateSource.REFERENCE
+        tasks = select(col(ReviewTask.id)).where(
+            self._in(ReviewTask), col(ReviewTask.is_gold).is_(False)
+        )
         return [
             FunnelStep(
                 "received",
-                self.scalar(select(func.sum(Batch.received)).where(Batch.id.in_(self.batch_ids))),
+                self.scalar(
+                    select(func.sum(col(Batch.received))).where(col(Batch.id).in_(self.batch_ids))
+                ),
                 "records",
             ),
             FunnelStep("accepted", self.scalar(prompts), "prompts"),
             FunnelStep(
-                "gradable", self.scalar(prompts.where(Prompt.gradable.is_(True))), "prompts"
+                "gradable", self.scalar(prompts.where(col(Prompt.gradable).is_(True))), "prompts"
             ),
             FunnelStep(
                 "stable",
-                self.scalar(prompts.where(Prompt.gradable.is_(True), Prompt.stable.is_(True))),
+                self.scalar(
+                    prompts.where(col(Prompt.gradable).is_(True), col(Prompt.stable).is_(True))
+                ),
                 "prompts",
             ),
             FunnelStep(
                 "generated",
                 self.scalar(
-                    select(func.count(Candidate.id)).where(self._in(Candidate), non_reference)
+                    select(func.count(col(Candidate.id))).where(self._in(Candidate), non_reference)
                 ),
                 "candidates",
             ),
             FunnelStep(
                 "executed",
                 self.scalar(
-                    select(func.count(distinct(ExecutionRun.candidate_id)))
-                    .join(Candidate, Candidate.id == ExecutionRun.candidate_id)
+                    select(func.count(distinct(col(ExecutionRun.candidate_id))))
+                    .join(Candidate, col(Candidate.id) == ExecutionRun.candidate_id)
                     .where(self._in(ExecutionRun), non_reference)
                 ),
                 "candidates",
@@ -250,8 +256,8 @@ class _Counts:
             FunnelStep(
                 "reviewed",
                 self.scalar(
-                    select(func.count(distinct(Annotation.task_id))).where(
-                        Annotation.task_id.in_(tasks)
+                    select(func.count(distinct(col(Annotation.task_id)))).where(
+                        col(Annotation.task_id).in_(tasks)
                     )
                 ),
                 "tasks",
@@ -259,7 +265,9 @@ class _Counts:
             FunnelStep(
                 "agreed",
                 self.scalar(
-                    select(func.count(PreferencePair.id)).where(PreferencePair.task_id.in_(tasks))
+                    select(func.count(col(PreferencePair.id))).where(
+                        col(PreferencePair.task_id).in_(tasks)
+                    )
                 ),
                 "preference pairs",
             ),
@@ -273,21 +281,21 @@ class _Counts:
     def dropped(self) -> dict[str, int]:
         return {
             "quarantined": self.scalar(
-                select(func.count(QuarantinedRecord.id)).where(self._in(QuarantinedRecord))
+                select(func.count(col(QuarantinedRecord.id))).where(self._in(QuarantinedRecord))
             ),
             "duplicates": self.scalar(
-                select(func.count(DuplicateRecord.id)).where(self._in(DuplicateRecord))
+                select(func.count(col(DuplicateRecord.id))).where(self._in(DuplicateRecord))
             ),
         }
 
     def verdicts(self) -> dict[str, int]:
         rows = self.session.execute(
-            select(ExecutionRun.verdict, func.count(ExecutionRun.id))
-            .join(Candidate, Candidate.id == ExecutionRun.candidate_id)
+            select(col(ExecutionRun.verdict), func.count(col(ExecutionRun.id)))
+            .join(Candidate, col(Candidate.id) == ExecutionRun.candidate_id)
             .where(
                 self._in(ExecutionRun),
-                ExecutionRun.attempt == 1,
-                Candidate.source != CandidateSource.REFERENCE,
+                col(ExecutionRun.attempt) == 1,
+                col(Candidate.source) != CandidateSource.REFERENCE,
             )
             .group_by(ExecutionRun.verdict)
             .order_by(ExecutionRun.verdict)
@@ -296,23 +304,28 @@ class _Counts:
 
     def cwe_findings(self) -> dict[int, int]:
         rows = self.session.execute(
-            select(Finding.cwe_id, func.count(Finding.id))
-            .join(Candidate, Candidate.id == Finding.candidate_id)
-            .where(self._in(Candidate), Finding.cwe_id.is_not(None))
-            .group_by(Finding.cwe_id)
-            .order_by(Finding.cwe_id)
+            select(col(Finding.cwe_id), func.count(col(Finding.id)))
+            .join(Candidate, col(Candidate.id) == Finding.candidate_id)
+            .where(self._in(Candidate), col(Finding.cwe_id).is_not(None))
+            .group_by(col(Finding.cwe_id))
+            .order_by(col(Finding.cwe_id))
         )
         return {int(cwe): int(n) for cwe, n in rows}
 
     def contaminated_prompts(self) -> int:
         return self.scalar(
-            select(func.count(Prompt.id)).where(self._in(Prompt), Prompt.contaminated.is_(True))
+            select(func.count(col(Prompt.id))).where(
+                self._in(Prompt), col(Prompt.contaminated).is_(True)
+            )
         )
 
     def contamination(self) -> dict[str, int]:
         rows = self.session.execute(
-            select(ContaminationFlag.benchmark, func.count(distinct(ContaminationFlag.prompt_id)))
-            .join(Prompt, Prompt.id == ContaminationFlag.prompt_id)
+            select(
+                col(ContaminationFlag.benchmark),
+                func.count(distinct(col(ContaminationFlag.prompt_id))),
+            )
+            .join(Prompt, col(Prompt.id) == ContaminationFlag.prompt_id)
             .where(self._in(Prompt))
             .group_by(ContaminationFlag.benchmark)
             .order_by(ContaminationFlag.benchmark)
@@ -320,22 +333,22 @@ class _Counts:
         return {benchmark: int(n) for benchmark, n in rows}
 
     def models(self) -> list[ModelCost]:
-        failures = dict(
+        failures: dict[str, int] = dict(
             self.session.execute(
-                select(GenerationFailure.model, func.count(GenerationFailure.id))
+                select(col(GenerationFailure.model), func.count(col(GenerationFailure.id)))
                 .where(self._in(GenerationFailure))
                 .group_by(GenerationFailure.model)
             ).all()
         )
         rows = self.session.execute(
             select(
-                Candidate.model,
-                func.count(Candidate.id),
-                func.sum(Candidate.prompt_tokens),
-                func.sum(Candidate.completion_tokens),
-                func.sum(Candidate.cost_usd),
+                col(Candidate.model),
+                func.count(col(Candidate.id)),
+                func.sum(col(Candidate.prompt_tokens)),
+                func.sum(col(Candidate.completion_tokens)),
+                func.sum(col(Candidate.cost_usd)),
             )
-            .where(self._in(Candidate), Candidate.source != CandidateSource.REFERENCE)
+            .where(self._in(Candidate), col(Candidate.source) != CandidateSource.REFERENCE)
             .group_by(Candidate.model)
             .order_by(Candidate.model)
         )

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.models import Adjudication, Annotation, PreferencePair, Reviewer, ReviewTask
 from factory.review.adjudication import label_from_preferences
@@ -52,7 +52,9 @@ def select_pairs(
     tasks = {
         task.id: task
         for task in session.scalars(
-            select(ReviewTask).where(ReviewTask.batch_id.in_(batch_ids)).order_by(ReviewTask.id)
+            select(ReviewTask)
+            .where(col(ReviewTask.batch_id).in_(batch_ids))
+            .order_by(col(ReviewTask.id))
         )
     }
     for task in tasks.values():
@@ -60,8 +62,8 @@ def select_pairs(
     pairs = list(
         session.scalars(
             select(PreferencePair)
-            .where(PreferencePair.task_id.in_(list(tasks) or [-1]))
-            .order_by(PreferencePair.id)
+            .where(col(PreferencePair.task_id).in_(list(tasks) or [-1]))
+            .order_by(col(PreferencePair.id))
         )
     )
     paired = {pair.task_id for pair in pairs}
@@ -75,10 +77,10 @@ def select_pairs(
             selection.excluded["still_open"] += 1
     annotations: dict[int, list[tuple[Annotation, bool]]] = defaultdict(list)
     for annotation, reviewer_simulated in session.execute(
-        select(Annotation, Reviewer.simulated)
-        .join(Reviewer, Reviewer.id == Annotation.reviewer_id)
-        .where(Annotation.task_id.in_(list(paired) or [-1]))
-        .order_by(Annotation.id)
+        select(Annotation, col(Reviewer.simulated))
+        .join(Reviewer, col(Reviewer.id) == Annotation.reviewer_id)
+        .where(col(Annotation.task_id).in_(list(paired) or [-1]))
+        .order_by(col(Annotation.id))
     ):
         annotations[annotation.task_id].append(
             (annotation, annotation.simulated or reviewer_simulated)
@@ -86,9 +88,9 @@ def select_pairs(
     adjudications = {
         adjudication.task_id: (adjudication, simulated)
         for adjudication, simulated in session.execute(
-            select(Adjudication, Reviewer.simulated)
-            .join(Reviewer, Reviewer.id == Adjudication.reviewer_id)
-            .where(Adjudication.task_id.in_(list(paired) or [-1]))
+            select(Adjudication, col(Reviewer.simulated))
+            .join(Reviewer, col(Reviewer.id) == Adjudication.reviewer_id)
+            .where(col(Adjudication.task_id).in_(list(paired) or [-1]))
         )
     }
     for pair in pairs:

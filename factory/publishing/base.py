@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Protocol
 
 from factory.errors import FactoryUserError
+from factory.publishing.manifest import Manifest
 
 
 class PublishError(RuntimeError):
@@ -35,3 +36,40 @@ class Publisher(Protocol):
     def publish(self, *, folder: Path, repo_id: str, version: str, message: str) -> PublishResult:
         """Make `folder` the content of `repo_id` in one commit tagged `version` (idempotent)."""
         ...
+
+    def published_blob_ids(self, repo_id: str, version: str) -> dict[str, str] | None:
+        """{path: git blob id} of what `repo_id` holds at tag `version`, read back from the
+        target; None when there is no such tag."""
+        ...
+
+
+class PublisherBase:
+    """What both targets share: the one way a publication's `PublishResult` is built."""
+
+    target: str
+
+    def _url(self, repo_id: str, version: str) -> str:
+        """Where a consumer finds `repo_id` at tag `version`."""
+        raise NotImplementedError
+
+    def _result(
+        self,
+        repo_id: str,
+        version: str,
+        commit_id: str,
+        manifest: Manifest,
+        new_commit: bool,
+        new_tag: bool,
+    ) -> PublishResult:
+        return PublishResult(
+            target=self.target,
+            repo_id=repo_id,
+            version=version,
+            commit_id=commit_id,
+            url=self._url(repo_id, version),
+            content_sha256=manifest.content_sha256,
+            files=len(manifest.files),
+            bytes=manifest.total_bytes,
+            new_commit=new_commit,
+            new_tag=new_tag,
+        )

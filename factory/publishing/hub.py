@@ -26,7 +26,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from factory.publishing.base import PublishError, PublishResult, VersionConflictError
+from factory.publishing.base import (
+    PublisherBase,
+    PublishError,
+    PublishResult,
+    VersionConflictError,
+)
 from factory.publishing.manifest import Manifest, read_manifest
 
 TARGET = "hub"
@@ -48,7 +53,7 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, httpx2.TransportError)
 
 
-class HubPublisher:
+class HubPublisher(PublisherBase):
     """Publishes to `endpoint` (None: HF_ENDPOINT or huggingface.co) with `token`."""
 
     target = TARGET
@@ -109,6 +114,16 @@ class HubPublisher:
             raise PublishError(failure)
         return self._result(repo_id, version, commit_id, manifest, new_commit, True)
 
+    def published_blob_ids(self, repo_id: str, version: str) -> dict[str, str] | None:
+        try:
+            tagged = self._retrying(self._tagged_commit, repo_id, version)
+            if tagged is None:
+                return None
+            return self._retrying(self._remote_blob_ids, repo_id, tagged)
+        except (HfHubHTTPError, httpx2.HTTPError) as exc:
+            failure = self._describe(exc, f"reading {repo_id}@{version}")
+        raise PublishError(failure)
+
     # -- steps, each safe to repeat -----------------------------------------------------------
 
     def _tagged_commit(self, repo_id: str, version: str) -> str | None:
@@ -127,6 +142,7 @@ class HubPublisher:
 
     def _commit(self, repo_id: str, manifest: Manifest, message: str) -> tuple[str, bool]:
         head = self._api.repo_info(repo_id, repo_type=REPO_TYPE, revision=BRANCH).sha
+        assert head is not None, f"{repo_id}: the Hub reported no commit for {BRANCH}"
         remote = self._remote_blob_ids(repo_id, head)
         if remote == manifest.blob_ids():
             log.info("%s: content unchanged since commit %s; no new commit", repo_id, head)
@@ -184,27 +200,9 @@ class HubPublisher:
         text = f"{doing} failed{status}: {type(error).__name__}: {error}"
         return redact(text, self._token)
 
-    def _result(
-        self,
-        repo_id: str,
-        version: str,
-        commit_id: str,
-        manifest: Manifest,
-        new_commit: bool,
-        new_tag: bool,
-    ) -> PublishResult:
-        return PublishResult(
-            target=TARGET,
-            repo_id=repo_id,
-            version=version,
-            commit_id=commit_id,
-            url=f"{self.endpoint}/datasets/{repo_id}/tree/{version}",
-            content_sha256=manifest.content_sha256,
-            files=len(manifest.files),
-            bytes=manifest.total_bytes,
-            new_commit=new_commit,
-            new_tag=new_tag,
-        )
+    def _url(self, repo_id: str, version: str) -> str:
+        """Where a consumer finds `repo_id` at tag `version`."""
+        return f"{self.endpoint}/datasets/{repo_id}/tree/{version}"
 
 
 def redact(text: str, secret: str) -> str:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from factory.publishing.base import PublishResult, VersionConflictError
+from factory.publishing.base import PublisherBase, PublishResult, VersionConflictError
 from factory.publishing.manifest import Manifest, read_manifest
 from factory.settings import PublishingSettings, factory_home
 
@@ -33,7 +33,7 @@ def default_local_root() -> Path:
     return factory_home() / "hub"
 
 
-class LocalPublisher:
+class LocalPublisher(PublisherBase):
     """Publishes into `root` (the embedded default: `<FACTORY_HOME>/hub`)."""
 
     target = TARGET
@@ -96,6 +96,12 @@ class LocalPublisher:
             _point(repo / "tags" / version, Path("..") / "commits" / commit_id)
             return self._result(repo_id, version, commit_id, manifest, new_commit, True)
 
+    def published_blob_ids(self, repo_id: str, version: str) -> dict[str, str] | None:
+        tag = self.tag_dir(repo_id, version)
+        if not tag.exists():
+            return None
+        return read_manifest(tag.resolve()).blob_ids()
+
     def _write_snapshot(self, repo: Path, commit_id: str, manifest: Manifest) -> None:
         final = repo / "commits" / commit_id
         if final.exists():  # left by an interrupted run with the same parent and content
@@ -108,27 +114,9 @@ class LocalPublisher:
             shutil.copyfile(item.local_path, target)
         staging.rename(final)
 
-    def _result(
-        self,
-        repo_id: str,
-        version: str,
-        commit_id: str,
-        manifest: Manifest,
-        new_commit: bool,
-        new_tag: bool,
-    ) -> PublishResult:
-        return PublishResult(
-            target=TARGET,
-            repo_id=repo_id,
-            version=version,
-            commit_id=commit_id,
-            url=self.tag_dir(repo_id, version).as_uri(),
-            content_sha256=manifest.content_sha256,
-            files=len(manifest.files),
-            bytes=manifest.total_bytes,
-            new_commit=new_commit,
-            new_tag=new_tag,
-        )
+    def _url(self, repo_id: str, version: str) -> str:
+        """Where a consumer finds `repo_id` at tag `version`."""
+        return self.tag_dir(repo_id, version).as_uri()
 
 
 def _commit_id(parent: str | None, content_sha256: str) -> str:

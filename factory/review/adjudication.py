@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from factory.db import session_scope
 from factory.models import Adjudication, Annotation, PreferencePair, Reviewer, ReviewTask
 from factory.models._base import utcnow
 from factory.review.errors import NotYoursError, ReviewError
-from factory.review.transactions import write_session
 from factory.vocab import PREFERENCE_MAX, PREFERENCE_MIN, Role, TaskStatus
 
 ADJUDICATOR_ROLES = frozenset({Role.SENIOR, Role.ADMIN})
@@ -47,6 +47,7 @@ def label_from_preferences(preferences: Sequence[int]) -> tuple[int, float] | No
 
 
 def _write_pair(session: Session, task: ReviewTask, direction: int, strength: float, source: str):
+    assert task.id is not None  # the task is a row read from the database
     chosen, rejected = (
         (task.candidate_a_id, task.candidate_b_id)
         if direction < 0
@@ -71,7 +72,9 @@ def resolve_if_complete(
     if task.review_count < task.required_reviews:
         return
     preferences = list(
-        session.scalars(select(Annotation.preference).where(Annotation.task_id == task.id))
+        session.scalars(
+            select(col(Annotation.preference)).where(col(Annotation.task_id) == task.id)
+        )
     )
     if not task.is_gold and needs_adjudication(preferences, threshold=disagreement_threshold):
         task.status = TaskStatus.ADJUDICATION
@@ -84,10 +87,10 @@ def resolve_if_complete(
 
 
 def adjudication_queue(session: Session, *, batch_id: str | None = None) -> list[ReviewTask]:
-    query = select(ReviewTask).where(ReviewTask.status == TaskStatus.ADJUDICATION)
+    query = select(ReviewTask).where(col(ReviewTask.status) == TaskStatus.ADJUDICATION)
     if batch_id is not None:
-        query = query.where(ReviewTask.batch_id == batch_id)
-    return list(session.scalars(query.order_by(ReviewTask.id)))
+        query = query.where(col(ReviewTask.batch_id) == batch_id)
+    return list(session.scalars(query.order_by(col(ReviewTask.id))))
 
 
 def adjudicate(
@@ -105,20 +108,20 @@ def adjudicate(
         raise ReviewError(f"task {task_id}: preference {preference} is out of range")
     if not rationale.strip():
         raise ReviewError(f"task {task_id}: an adjudication needs a rationale")
-    with write_session(engine) as session:
+    with session_scope(engine, immediate=True) as session:
         senior = session.get(Reviewer, reviewer_id)
         if senior is None or not senior.active or senior.role not in ADJUDICATOR_ROLES:
             raise NotYoursError(f"reviewer {reviewer_id} may not adjudicate (senior or admin)")
         task = session.scalars(
-            select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()
+            select(ReviewTask).where(col(ReviewTask.id) == task_id).with_for_update()
         ).first()
         if task is None:
             raise ReviewError(f"task {task_id} does not exist")
         if task.status != TaskStatus.ADJUDICATION:
             raise ReviewError(f"task {task_id} is {task.status}, not awaiting adjudication")
         own = session.scalars(
-            select(Annotation.id).where(
-                Annotation.task_id == task_id, Annotation.reviewer_id == reviewer_id
+            select(col(Annotation.id)).where(
+                col(Annotation.task_id) == task_id, col(Annotation.reviewer_id) == reviewer_id
             )
         ).first()
         if own is not None:

@@ -8,8 +8,8 @@ and the last completion time), so a batch that gains tasks and completes again i
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, case, func, select
+from sqlmodel import Session, col
 
 from factory.models import ReviewTask
 from factory.vocab import TaskStatus
@@ -43,26 +43,26 @@ class BatchProgress:
         return f"{self.batch_id}:{self.marker}"
 
 
-def _status_count(status: str | tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _status_count(status: str | tuple[str, ...]) -> ColumnElement[int]:
     statuses = (status,) if isinstance(status, str) else status
-    return func.sum(case((ReviewTask.status.in_(statuses), 1), else_=0))
+    return func.sum(case((col(ReviewTask.status).in_(statuses), 1), else_=0))
 
 
 def all_batch_progress(session: Session, *, batch_id: str | None = None) -> list[BatchProgress]:
     """Progress of every batch that has review tasks (or just `batch_id`), oldest id first."""
     query = select(
-        ReviewTask.batch_id,
+        col(ReviewTask.batch_id),
         func.count(),
         _status_count(TaskStatus.OPEN),
         _status_count(TaskStatus.ADJUDICATION),
         _status_count(DONE_STATUSES),
-        func.sum(ReviewTask.review_count),
-        func.sum(ReviewTask.required_reviews),
-        func.max(ReviewTask.completed_at),
-    ).group_by(ReviewTask.batch_id)
+        func.sum(col(ReviewTask.review_count)),
+        func.sum(col(ReviewTask.required_reviews)),
+        func.max(col(ReviewTask.completed_at)),
+    ).group_by(col(ReviewTask.batch_id))
     if batch_id is not None:
-        query = query.where(ReviewTask.batch_id == batch_id)
-    rows = session.execute(query.order_by(ReviewTask.batch_id)).all()
+        query = query.where(col(ReviewTask.batch_id) == batch_id)
+    rows = session.execute(query.order_by(col(ReviewTask.batch_id))).all()
     return [
         BatchProgress(
             batch_id=row[0],

@@ -7,7 +7,7 @@ its preference points the same way (strength is not graded).
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.models import Annotation, Reviewer, ReviewTask
 
@@ -37,13 +37,13 @@ def gold_count(n_regular: int, rate: float, available: int) -> int:
 def gold_scores(session: Session, batch_id: str) -> dict[str, GoldScore]:
     """Per reviewer username: gold tasks answered in the batch and how many correctly."""
     rows = session.execute(
-        select(Reviewer.username, Annotation.preference, ReviewTask.gold_preference)
-        .join(Annotation, Annotation.reviewer_id == Reviewer.id)
-        .join(ReviewTask, ReviewTask.id == Annotation.task_id)
+        select(col(Reviewer.username), col(Annotation.preference), col(ReviewTask.gold_preference))
+        .join(Annotation, col(Annotation.reviewer_id) == Reviewer.id)
+        .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
         .where(
-            ReviewTask.batch_id == batch_id,
-            ReviewTask.is_gold.is_(True),
-            ReviewTask.gold_preference.is_not(None),
+            col(ReviewTask.batch_id) == batch_id,
+            col(ReviewTask.is_gold).is_(True),
+            col(ReviewTask.gold_preference).is_not(None),
         )
     ).all()
     tally: dict[str, list[int]] = {}
@@ -55,8 +55,10 @@ def gold_scores(session: Session, batch_id: str) -> dict[str, GoldScore]:
 
 
 def gold_total(session: Session, batch_id: str) -> int:
-    return session.scalar(
+    total = session.scalar(
         select(func.count())
         .select_from(ReviewTask)
-        .where(ReviewTask.batch_id == batch_id, ReviewTask.is_gold.is_(True))
+        .where(col(ReviewTask.batch_id) == batch_id, col(ReviewTask.is_gold).is_(True))
     )
+    assert total is not None  # COUNT(*) always returns a row
+    return total

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from factory.errors import ConfigError
 from factory.models import Candidate, ExecutionRun, Finding, Prompt
@@ -130,11 +130,11 @@ def load_candidate_views(
     prompts = select(Prompt.id).where(
         Prompt.batch_id == batch_id, Prompt.status == PromptStatus.ACCEPTED
     )
-    query = select(Candidate).where(Candidate.prompt_id.in_(prompts))
+    query = select(Candidate).where(col(Candidate.prompt_id).in_(prompts))
     if not include_reference:
         query = query.where(Candidate.source != CandidateSource.REFERENCE)
     candidates = list(session.exec(query))
-    ids = [c.id for c in candidates]
+    ids = [c.id for c in candidates if c.id is not None]  # rows read back all have ids
     verdicts = _latest_verdicts(session, ids)
     issues, metrics = _signals(session, ids)
     views: dict[int, list[CandidateView]] = {}
@@ -160,10 +160,10 @@ def _latest_verdicts(session: Session, candidate_ids: Iterable[int]) -> dict[int
     runs = session.exec(
         select(ExecutionRun.candidate_id, ExecutionRun.verdict)
         .where(
-            ExecutionRun.candidate_id.in_(ids),
+            col(ExecutionRun.candidate_id).in_(ids),
             ExecutionRun.verdict != Verdict.SANDBOX_ERROR,
         )
-        .order_by(ExecutionRun.candidate_id, ExecutionRun.attempt, ExecutionRun.id)
+        .order_by(col(ExecutionRun.candidate_id), col(ExecutionRun.attempt), col(ExecutionRun.id))
     )
     return {candidate_id: verdict for candidate_id, verdict in runs}  # the last one wins
 
@@ -176,7 +176,7 @@ def _signals(
     metrics: dict[int, dict[str, float]] = {}
     if not ids:
         return issues, metrics
-    for f in session.exec(select(Finding).where(Finding.candidate_id.in_(ids))):
+    for f in session.exec(select(Finding).where(col(Finding.candidate_id).in_(ids))):
         key = f"{f.tool}:{f.rule_id}"
         if f.value is not None and f.tool in ("radon", "sandbox"):
             metrics.setdefault(f.candidate_id, {})[key] = f.value

@@ -18,16 +18,18 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, insert, inspect, select, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from factory.db import is_sqlite, session_scope
 from factory.models import Annotation, DimensionScore, Reviewer, ReviewTask, TaskClaim
 from factory.models._base import utcnow
 from factory.review.adjudication import resolve_if_complete
 from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
-from factory.review.transactions import is_sqlite, write_connection, write_session
+from factory.review.transactions import write_connection
 from factory.vocab import (
     DIMENSIONS,
     PREFERENCE_MAX,
@@ -60,85 +62,88 @@ def _aware(moment: datetime) -> datetime:
 
 # Statements are built once: constructing SQLAlchemy expressions costs more CPU per claim than
 # PostgreSQL spends running them. Values arrive as bound parameters.
-_STALE = select(TaskClaim.id).where(
-    TaskClaim.status == ClaimStatus.ACTIVE, TaskClaim.expires_at < bindparam("now")
+_STALE = select(col(TaskClaim.id)).where(
+    col(TaskClaim.status) == ClaimStatus.ACTIVE, col(TaskClaim.expires_at) < bindparam("now")
 )
 _EXPIRE = (
     update(TaskClaim)
     .values(status=ClaimStatus.EXPIRED)
-    .returning(TaskClaim.task_id)
+    .returning(col(TaskClaim.task_id))
     .execution_options(synchronize_session=False)
 )
-_EXPIRE_SQLITE = _EXPIRE.where(TaskClaim.id.in_(_STALE.scalar_subquery()))
+_EXPIRE_SQLITE = _EXPIRE.where(col(TaskClaim.id).in_(_STALE.scalar_subquery()))
 _EXPIRE_LOCKING = _EXPIRE.where(
-    TaskClaim.id.in_(_STALE.with_for_update(skip_locked=True).scalar_subquery())
+    col(TaskClaim.id).in_(_STALE.with_for_update(skip_locked=True).scalar_subquery())
 )
 _RELEASE_SLOTS = (
     update(ReviewTask)
-    .where(ReviewTask.id == bindparam("task_id"))
+    .where(col(ReviewTask.id) == bindparam("task_id"))
     .values(active_claims=ReviewTask.active_claims - bindparam("released"))
     .execution_options(synchronize_session=False)
 )
 _t = aliased(ReviewTask, name="t")
 _ELIGIBLE_WHERE = (
-    _t.status == TaskStatus.OPEN,
-    _t.language.in_(bindparam("languages", expanding=True)),
-    _t.review_count + _t.active_claims < _t.required_reviews,
+    col(_t.status) == TaskStatus.OPEN,
+    col(_t.language).in_(bindparam("languages", expanding=True)),
+    col(_t.review_count) + _t.active_claims < _t.required_reviews,
     # Never a task this reviewer claimed before (submitted, skipped or expired).
-    ~exists().where(TaskClaim.task_id == _t.id, TaskClaim.reviewer_id == bindparam("reviewer_id")),
+    ~exists().where(
+        col(TaskClaim.task_id) == _t.id, col(TaskClaim.reviewer_id) == bindparam("reviewer_id")
+    ),
 )
-_ORDER = (_t.priority.desc(), _t.id)
-_ELIGIBLE = select(_t.id).where(*_ELIGIBLE_WHERE).order_by(*_ORDER).limit(1)
+_ORDER = (col(_t.priority).desc(), col(_t.id))
+_ELIGIBLE = select(col(_t.id)).where(*_ELIGIBLE_WHERE).order_by(*_ORDER).limit(1)
 _ELIGIBLE_IN_BATCH = (
-    select(_t.id)
-    .where(*_ELIGIBLE_WHERE, _t.batch_id == bindparam("in_batch"))
+    select(col(_t.id))
+    .where(*_ELIGIBLE_WHERE, col(_t.batch_id) == bindparam("in_batch"))
     .order_by(*_ORDER)
     .limit(1)
 )
-_HAS_ROOM = ReviewTask.review_count + ReviewTask.active_claims < ReviewTask.required_reviews
+_HAS_ROOM = col(ReviewTask.review_count) + ReviewTask.active_claims < ReviewTask.required_reviews
 _TAKE = (
     update(ReviewTask)
     .values(active_claims=ReviewTask.active_claims + 1)
-    .returning(ReviewTask.id)
+    .returning(col(ReviewTask.id))
     .execution_options(synchronize_session=False)
 )
 # SQLite: one statement under the database write lock, so pick and reserve cannot interleave.
-_TAKE_SQLITE = _TAKE.where(ReviewTask.id == _ELIGIBLE.scalar_subquery(), _HAS_ROOM)
+_TAKE_SQLITE = _TAKE.where(col(ReviewTask.id) == _ELIGIBLE.scalar_subquery(), _HAS_ROOM)
 _TAKE_SQLITE_IN_BATCH = _TAKE.where(
-    ReviewTask.id == _ELIGIBLE_IN_BATCH.scalar_subquery(), _HAS_ROOM
+    col(ReviewTask.id) == _ELIGIBLE_IN_BATCH.scalar_subquery(), _HAS_ROOM
 )
 # PostgreSQL: the same single statement; its sub-select locks the chosen row, skipping rows
 # that concurrent claimers hold right now.
 _TAKE_LOCKING = _TAKE.where(
-    ReviewTask.id == _ELIGIBLE.with_for_update(skip_locked=True, of=_t).scalar_subquery(),
+    col(ReviewTask.id) == _ELIGIBLE.with_for_update(skip_locked=True, of=_t).scalar_subquery(),
     _HAS_ROOM,
 )
 _TAKE_LOCKING_IN_BATCH = _TAKE.where(
-    ReviewTask.id == _ELIGIBLE_IN_BATCH.with_for_update(skip_locked=True, of=_t).scalar_subquery(),
+    col(ReviewTask.id)
+    == _ELIGIBLE_IN_BATCH.with_for_update(skip_locked=True, of=_t).scalar_subquery(),
     _HAS_ROOM,
 )
-_CLAIM_COLUMNS = TaskClaim.__table__.columns
+_CLAIM_COLUMNS = inspect(TaskClaim).local_table.columns
 # The reviewer and their unexpired claim, if any (a reload resumes it), in one round trip.
 _CLAIMER = (
     select(
-        Reviewer.active,
-        Reviewer.languages,
+        col(Reviewer.active),
+        col(Reviewer.languages),
         *(column.label(f"claim_{column.name}") for column in _CLAIM_COLUMNS),
     )
     .select_from(Reviewer)
     .outerjoin(
         TaskClaim,
         and_(
-            TaskClaim.reviewer_id == Reviewer.id,
-            TaskClaim.status == ClaimStatus.ACTIVE,
-            TaskClaim.expires_at > bindparam("now"),
+            col(TaskClaim.reviewer_id) == Reviewer.id,
+            col(TaskClaim.status) == ClaimStatus.ACTIVE,
+            col(TaskClaim.expires_at) > bindparam("now"),
         ),
     )
-    .where(Reviewer.id == bindparam("reviewer_id"))
-    .order_by(TaskClaim.id)
+    .where(col(Reviewer.id) == bindparam("reviewer_id"))
+    .order_by(col(TaskClaim.id))
     .limit(1)
 )
-_INSERT_CLAIM = insert(TaskClaim).returning(TaskClaim.id)
+_INSERT_CLAIM = insert(TaskClaim).returning(col(TaskClaim.id))
 
 
 def expire_leases(executor: Executor, *, now: datetime | None = None) -> int:
@@ -180,7 +185,7 @@ def claim_next(
         task_id = _reserve_slot(connection, reviewer_id, reviewer.languages, batch_id)
         if task_id is None:
             return None
-        values = {
+        values: dict[str, Any] = {
             "task_id": task_id,
             "reviewer_id": reviewer_id,
             "swapped": rng.random() < 0.5,
@@ -208,12 +213,16 @@ def _reserve_slot(
     return row.id if row else None
 
 
-_LOCKED_CLAIM = select(TaskClaim).where(TaskClaim.id == bindparam("claim_id")).with_for_update()
-_LOCKED_TASK = select(ReviewTask).where(ReviewTask.id == bindparam("task_id")).with_for_update()
-_IS_SIMULATED = select(Reviewer.simulated).where(Reviewer.id == bindparam("reviewer_id"))
+_LOCKED_CLAIM = (
+    select(TaskClaim).where(col(TaskClaim.id) == bindparam("claim_id")).with_for_update()
+)
+_LOCKED_TASK = (
+    select(ReviewTask).where(col(ReviewTask.id) == bindparam("task_id")).with_for_update()
+)
+_IS_SIMULATED = select(col(Reviewer.simulated)).where(col(Reviewer.id) == bindparam("reviewer_id"))
 # A review is one annotation row plus ten score rows: Core inserts skip the ORM's per-object
 # unit-of-work bookkeeping, which costs more than the database does.
-_INSERT_ANNOTATION = insert(Annotation).returning(Annotation.id)
+_INSERT_ANNOTATION = insert(Annotation).returning(col(Annotation.id))
 _INSERT_SCORES = insert(DimensionScore)
 
 
@@ -279,7 +288,7 @@ def submit_review(
     review is accepted; once expired, the review is refused and nothing is written.
     """
     now = now or utcnow()
-    with write_session(engine) as session:
+    with session_scope(engine, immediate=True) as session:
         claim = _locked_claim(session, claim_id, reviewer_id)
         task = session.scalars(_LOCKED_TASK, {"task_id": claim.task_id}).one()
         validate_review(task, preference=preference, scores=scores, rationale=rationale)
@@ -318,6 +327,7 @@ def submit_review(
         )
         session.flush()  # the task's new review_count, before resolving reads the annotations
         resolve_if_complete(session, task, disagreement_threshold=disagreement_threshold, now=now)
+        assert task.id is not None  # a row read from the database
         return SubmitResult(annotation_id, task.id, task.status)
 
 
@@ -328,13 +338,13 @@ def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) 
         raise ReviewError(f"claim {claim_id}: skipping needs a reason")
     if len(reason) > MAX_SKIP_REASON_CHARS:
         raise ReviewError(f"claim {claim_id}: the reason is longer than {MAX_SKIP_REASON_CHARS}")
-    with write_session(engine) as session:
+    with session_scope(engine, immediate=True) as session:
         claim = _locked_claim(session, claim_id, reviewer_id)
         claim.status = ClaimStatus.SKIPPED
         claim.skip_reason = reason
         session.execute(
             update(ReviewTask)
-            .where(ReviewTask.id == claim.task_id)
+            .where(col(ReviewTask.id) == claim.task_id)
             .values(active_claims=ReviewTask.active_claims - 1)
             .execution_options(synchronize_session=False)
         )
@@ -342,5 +352,5 @@ def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) 
 
 def expire_stale_claims(engine: Engine, *, now: datetime | None = None) -> int:
     """Expire every lapsed lease now (claiming does this too, lazily)."""
-    with write_session(engine) as session:
+    with session_scope(engine, immediate=True) as session:
         return expire_leases(session, now=now)

@@ -4,7 +4,7 @@ import statistics
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.models import Annotation, Reviewer, ReviewTask, TaskClaim
 from factory.review.gold import GoldScore, gold_scores
@@ -26,18 +26,18 @@ class ReviewerStats:
 def reviewer_stats(session: Session, batch_id: str) -> list[ReviewerStats]:
     """One row per reviewer who claimed any task of the batch, most reviews first."""
     claims = session.execute(
-        select(Reviewer.username, Reviewer.simulated, TaskClaim.status, func.count())
-        .join(TaskClaim, TaskClaim.reviewer_id == Reviewer.id)
-        .join(ReviewTask, ReviewTask.id == TaskClaim.task_id)
-        .where(ReviewTask.batch_id == batch_id)
-        .group_by(Reviewer.username, Reviewer.simulated, TaskClaim.status)
+        select(col(Reviewer.username), col(Reviewer.simulated), col(TaskClaim.status), func.count())
+        .join(TaskClaim, col(TaskClaim.reviewer_id) == Reviewer.id)
+        .join(ReviewTask, col(ReviewTask.id) == TaskClaim.task_id)
+        .where(col(ReviewTask.batch_id) == batch_id)
+        .group_by(col(Reviewer.username), col(Reviewer.simulated), col(TaskClaim.status))
     ).all()
     seconds: dict[str, list[float]] = {}
     for username, spent in session.execute(
-        select(Reviewer.username, Annotation.seconds_spent)
-        .join(Annotation, Annotation.reviewer_id == Reviewer.id)
-        .join(ReviewTask, ReviewTask.id == Annotation.task_id)
-        .where(ReviewTask.batch_id == batch_id)
+        select(col(Reviewer.username), col(Annotation.seconds_spent))
+        .join(Annotation, col(Annotation.reviewer_id) == Reviewer.id)
+        .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
+        .where(col(ReviewTask.batch_id) == batch_id)
     ):
         seconds.setdefault(username, []).append(spent)
     by_status: dict[str, dict[str, int]] = {}

@@ -12,13 +12,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from factory.db import session_scope
 from factory.models import Annotation, ExecutionRun, Finding, Reviewer, ReviewTask
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.completion import batch_progress
 from factory.review.queue import claim_next, submit_review
-from factory.review.transactions import write_session
 from factory.settings import ReviewSettings
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdict
 
@@ -31,7 +31,7 @@ NOISE_PROBABILITY = 0.15
 # the little noise left is all the variance agreement statistics see.
 QUALITY_SHIFTS = ((0, 0.5), (1, 0.35), (2, 0.15))
 
-CORRECTNESS_BY_VERDICT = {Verdict.PASSED: 5, Verdict.FAILED: 2}
+CORRECTNESS_BY_VERDICT: dict[str | None, int] = {Verdict.PASSED: 5, Verdict.FAILED: 2}
 
 
 @dataclass(slots=True)
@@ -59,8 +59,8 @@ def ensure_simulated_reviewers(
     names = [f"{SIMULATED_PREFIX}{i:02d}" for i in range(1, count + 1)]
     if role != Role.REVIEWER:
         names = [SIMULATED_SENIOR]
-    with write_session(engine) as session:
-        query = select(Reviewer).where(Reviewer.username.in_(names))
+    with session_scope(engine, immediate=True) as session:
+        query = select(Reviewer).where(col(Reviewer.username).in_(names))
         found = {r.username: r for r in session.scalars(query)}
         reviewers = []
         for name in names:
@@ -84,17 +84,17 @@ def ensure_simulated_reviewers(
 def load_evidence(session: Session, candidate_ids: list[int]) -> dict[int, Evidence]:
     verdicts: dict[int, str] = {}
     runs = session.execute(
-        select(ExecutionRun.candidate_id, ExecutionRun.verdict)
-        .where(ExecutionRun.candidate_id.in_(candidate_ids))
-        .order_by(ExecutionRun.candidate_id, ExecutionRun.attempt, ExecutionRun.id)
+        select(col(ExecutionRun.candidate_id), col(ExecutionRun.verdict))
+        .where(col(ExecutionRun.candidate_id).in_(candidate_ids))
+        .order_by(col(ExecutionRun.candidate_id), col(ExecutionRun.attempt), col(ExecutionRun.id))
     )
     for candidate_id, verdict in runs:
         if verdict != Verdict.SANDBOX_ERROR:
             verdicts[candidate_id] = verdict
     findings: dict[int, Counter[str]] = {c: Counter() for c in candidate_ids}
     rows = session.execute(
-        select(Finding.candidate_id, Finding.dimension).where(
-            Finding.candidate_id.in_(candidate_ids), Finding.value.is_(None)
+        select(col(Finding.candidate_id), col(Finding.dimension)).where(
+            col(Finding.candidate_id).in_(candidate_ids), col(Finding.value).is_(None)
         )
     )
     for candidate_id, dimension in rows:
@@ -168,7 +168,9 @@ def simulate_reviews(
     rng = random.Random(seed)
     counts = SimulationCounts()
     with Session(engine) as session:
-        tasks = list(session.scalars(select(ReviewTask).where(ReviewTask.batch_id == batch_id)))
+        tasks = list(
+            session.scalars(select(ReviewTask).where(col(ReviewTask.batch_id) == batch_id))
+        )
     counts.tasks = len(tasks)
     if not tasks:
         return asdict(counts)
@@ -180,6 +182,7 @@ def simulate_reviews(
     while pending:
         still_working = []
         for reviewer in pending:
+            assert reviewer.id is not None  # flushed by ensure_simulated_reviewers
             claim = claim_next(
                 engine,
                 reviewer.id,
@@ -189,6 +192,7 @@ def simulate_reviews(
             )
             if claim is None:
                 continue
+            assert claim.id is not None  # claim_next returns a stored claim
             _submit_simulated(engine, claim.id, claim.task_id, reviewer.id, rng, settings)
             counts.annotations += 1
             still_working.append(reviewer)
@@ -197,7 +201,9 @@ def simulate_reviews(
         disputed = [t.id for t in adjudication_queue(session, batch_id=batch_id)]
     if disputed:
         senior = ensure_simulated_reviewers(engine, 1, languages, role=Role.SENIOR)[0]
+        assert senior.id is not None  # flushed by ensure_simulated_reviewers
         for task_id in disputed:
+            assert task_id is not None  # a row read from the database
             _adjudicate_simulated(engine, task_id, senior.id)
             counts.adjudications += 1
     with Session(engine) as session:
@@ -235,7 +241,9 @@ def _submit_simulated(
 def _adjudicate_simulated(engine: Engine, task_id: int, senior_id: int) -> None:
     with Session(engine) as session:
         preferences = list(
-            session.scalars(select(Annotation.preference).where(Annotation.task_id == task_id))
+            session.scalars(
+                select(col(Annotation.preference)).where(col(Annotation.task_id) == task_id)
+            )
         )
     decision = round(sum(preferences) / len(preferences))
     adjudicate(

@@ -1,40 +1,18 @@
-"""Write transactions for the queue: serialised on SQLite, row-locked on PostgreSQL."""
+"""Write transactions for the queue on a bare connection: serialised on SQLite, row-locked on
+PostgreSQL. ORM write transactions are `factory.db.session_scope(engine, immediate=True)`."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, text
-from sqlmodel import Session
+from sqlalchemy import Connection, Engine
 
-
-def is_sqlite(bind: Engine | Connection | Session) -> bool:
-    if isinstance(bind, Session):
-        bind = bind.get_bind()
-    return bind.dialect.name == "sqlite"
-
-
-@contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on any error.
-
-    On SQLite it starts with BEGIN IMMEDIATE: the write lock is taken before the first read,
-    so a read-then-write transaction can never fail half-way on a stale snapshot (SQLite has
-    no row locks and ignores FOR UPDATE). PostgreSQL transactions lock the rows they claim.
-    """
-    with Session(engine, expire_on_commit=False) as session:
-        if is_sqlite(engine):
-            session.execute(text("BEGIN IMMEDIATE"))
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+from factory.db import is_sqlite
 
 
 @contextmanager
 def write_connection(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
-    """`write_session` on a bare connection, for hot paths that need no ORM unit of work.
+    """`factory.db.session_scope(engine, immediate=True)` on a bare connection, for hot paths
+    that need no ORM unit of work.
 
     `durable=False` lets PostgreSQL acknowledge the commit before its WAL reaches the disk: only
     for writes that are harmless to lose whole in a database crash (a lease), never for reviews.

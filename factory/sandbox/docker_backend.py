@@ -9,34 +9,28 @@ socket (the docker SDK); with an ssh:// engine or a docker context, which the SD
 follow as the CLI does, through `docker run --interactive` instead.
 """
 
-import os
 import shutil
 import subprocess
 import uuid
-from typing import Any
 
 import docker
 import docker.errors
-from docker.types import LogConfig, Ulimit
 
 from factory.errors import SandboxUnavailableError
 from factory.sandbox.docker_attach import AttachTransport
+from factory.sandbox.docker_isolation import Isolation
 from factory.sandbox.image import BUILD_HINT, default_image
 from factory.sandbox.process import SERVER_SOURCE, ServerProcess
-from factory.settings import SandboxSettings
+from factory.settings import SandboxSettings, environment
 
 BACKEND = "docker"
 CONTAINER_LABEL = "org.factory.sandbox"
-SANDBOX_USER = "65534:65534"  # nobody: no file of the image is theirs
-SANDBOX_TMP = "/tmp"  # noqa: S108 (inside the sandbox: a private tmpfs)
 _SERVER_COMMAND = ["python3", "-I", "-B", "-c", SERVER_SOURCE]
 
 
 def _docker_env() -> dict[str, str]:
     """What the docker CLI itself needs from the host (never forwarded into the container)."""
-    keep = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_TLS_VERIFY")
-    keep += ("DOCKER_CERT_PATH",)
-    return {key: os.environ[key] for key in keep if key in os.environ}
+    return dict(environment().docker_client_env)
 
 
 def _engine_cpus(client: docker.DockerClient | None) -> int:
@@ -62,8 +56,8 @@ def _engine_cpus(client: docker.DockerClient | None) -> int:
 def _api_client() -> docker.DockerClient | None:
     """An SDK client for the engine the CLI would use, or None where only the CLI can reach it
     (an ssh:// host, a docker context)."""
-    host = os.environ.get("DOCKER_HOST", "")
-    if os.environ.get("DOCKER_CONTEXT") or host.startswith("ssh://"):
+    env = environment()
+    if env.docker_context or env.docker_host.startswith("ssh://"):
         return None
     try:
         return docker.from_env(timeout=60)
@@ -107,38 +101,15 @@ class DockerLauncher:
         self.client = _api_client()
         self.engine_cpus = _engine_cpus(self.client) if settings.pin_cpus else 0
 
-    # One policy, rendered for the CLI (`command`) and for the engine API (`_attach`).
+    # One policy (`Isolation`), rendered for the CLI (`command`) and for the engine API (`_attach`).
 
-    def _tmpfs_options(self) -> str:
-        return f"rw,nosuid,nodev,size={self.settings.tmpfs_mb}m,mode=1777"
-
-    def _cpuset(self, slot: int) -> str | None:
-        return str(slot % self.engine_cpus) if self.engine_cpus else None
+    def isolation(self, slot: int) -> Isolation:
+        cpuset = str(slot % self.engine_cpus) if self.engine_cpus else None
+        return Isolation.of(self.settings, cpuset)
 
     def command(self, name: str, slot: int = 0) -> list[str]:
-        s = self.settings
-        memory = str(s.sandbox_memory_bytes)
-        cpuset = self._cpuset(slot)
-        pin = ["--cpuset-cpus", cpuset] if cpuset else []
-        return [
-            "docker", "run", "--interactive", "--rm", "--name", name, *pin,
-            "--label", f"{CONTAINER_LABEL}=1",
-            "--network", "none",
-            "--read-only",
-            "--tmpfs", f"{SANDBOX_TMP}:{self._tmpfs_options()}",
-            "--memory", memory, "--memory-swap", memory,
-            "--pids-limit", str(s.max_processes),
-            "--cpus", str(s.cpus),
-            "--cap-drop", "ALL",
-            "--security-opt", "no-new-privileges",
-            "--user", SANDBOX_USER,
-            "--ipc", "none",
-            "--log-driver", "none",
-            "--ulimit", "core=0",
-            "--workdir", SANDBOX_TMP,
-            self.image,
-            *_SERVER_COMMAND,
-        ]  # fmt: skip
+        head = ["docker", "run", "--interactive", "--name", name, "--label", f"{CONTAINER_LABEL}=1"]
+        return [*head, *self.isolation(slot).cli_flags(), self.image, *_SERVER_COMMAND]
 
     def start(self, slot: int) -> ServerProcess:
         name = f"factory-sandbox-{uuid.uuid4().hex[:12]}-{slot}"
@@ -154,25 +125,7 @@ class DockerLauncher:
         return ServerProcess.child(self.command(name, slot), env=env, on_close=remove)
 
     def _attach(self, name: str, slot: int) -> AttachTransport:
-        s = self.settings
-        host_config: dict[str, Any] = {
-            "network_mode": "none",
-            "read_only": True,
-            "tmpfs": {SANDBOX_TMP: self._tmpfs_options()},
-            "mem_limit": s.sandbox_memory_bytes,
-            "memswap_limit": s.sandbox_memory_bytes,
-            "pids_limit": s.max_processes,
-            "nano_cpus": int(s.cpus * 1e9),
-            "cap_drop": ["ALL"],
-            "security_opt": ["no-new-privileges"],
-            "ipc_mode": "none",
-            "log_config": LogConfig(type="none"),
-            "ulimits": [Ulimit(name="core", soft=0, hard=0)],
-            "auto_remove": True,
-        }
-        cpuset = self._cpuset(slot)
-        if cpuset:
-            host_config["cpuset_cpus"] = cpuset
+        isolation = self.isolation(slot)
         assert self.client is not None
         return AttachTransport(
             self.client,
@@ -180,6 +133,6 @@ class DockerLauncher:
             command=_SERVER_COMMAND,
             name=name,
             labels={CONTAINER_LABEL: "1"},
-            create={"user": SANDBOX_USER, "working_dir": SANDBOX_TMP},
-            host_config=host_config,
+            create=isolation.create_options(),
+            host_config=isolation.host_config(),
         )

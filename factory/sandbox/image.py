@@ -1,7 +1,8 @@
 """Where the sandbox image and root filesystem built by scripts/build-sandbox-image.sh live."""
 
-import os
 from pathlib import Path
+
+from factory.settings import environment
 
 IMAGE_REPOSITORY = "factory-sandbox"
 BUILD_HINT = "build it with `bash scripts/build-sandbox-image.sh` (or `make test`)"
@@ -9,11 +10,9 @@ BUILD_HINT = "build it with `bash scripts/build-sandbox-image.sh` (or `make test
 
 def sandbox_cache() -> Path:
     """The build script's cache folder (FACTORY_SANDBOX_CACHE overrides it)."""
-    explicit = os.environ.get("FACTORY_SANDBOX_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "factory-sandbox"
+    cache = environment().sandbox_cache
+    assert cache is not None  # always set by Environment.read
+    return cache
 
 
 def default_image() -> str | None:

@@ -8,13 +8,13 @@ replaces a candidate's findings: delete-then-insert in one transaction.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
 from factory.db import session_scope
 from factory.models import Candidate, ExecutionRun, Finding, Prompt
+from factory.models.queries import batch_candidates
 from factory.settings import FactoryConfig
 from factory.signals.execution import execution_signals, run_of_record
 from factory.signals.growth import (
@@ -29,13 +29,14 @@ from factory.signals.readability import radon_signals
 from factory.signals.security import bandit_signals
 from factory.signals.signal import Signal
 from factory.signals.style import ruff_signals
+from factory.stages.report import Metadata, StageReport
 from factory.vocab import Dimension, Verdict
 
 PYTHON = "python"
 
 
 @dataclass(slots=True)
-class SignalsReport:
+class SignalsReport(StageReport):
     candidates: int = 0
     findings: int = 0
     by_tool: Counter = field(default_factory=Counter)
@@ -50,7 +51,16 @@ class SignalsReport:
     ruff_rules: Counter = field(default_factory=Counter)
     high_severity_security: int = 0
 
-    def metadata(self) -> dict[str, Any]:
+    def summary(self) -> str:
+        return (
+            f"{self.findings} findings on {self.candidates} candidates; growth measured for "
+            f"{self.growth_measured}, failed for {self.growth_failed}"
+        )
+
+    def row_count(self) -> int:
+        return self.findings
+
+    def metadata(self) -> Metadata:
         return {
             "candidates": self.candidates,
             "findings": self.findings,
@@ -77,14 +87,7 @@ def run_signals(
 ) -> SignalsReport:
     """Compute and store every candidate's findings; `runner` runs growth timing in the sandbox."""
     with Session(engine) as session:
-        rows = list(
-            session.exec(
-                select(Candidate, Prompt)
-                .join(Prompt, Prompt.id == Candidate.prompt_id)  # type: ignore[arg-type]
-                .where(Candidate.batch_id == batch_id)
-                .order_by(Candidate.id)
-            )
-        )
+        rows = batch_candidates(session, batch_id)
         runs_by_candidate: defaultdict[int, list[ExecutionRun]] = defaultdict(list)
         for run in session.exec(select(ExecutionRun).where(ExecutionRun.batch_id == batch_id)):
             runs_by_candidate[run.candidate_id].append(run)

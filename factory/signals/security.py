@@ -4,14 +4,13 @@
 """
 
 import logging
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 
 from bandit.core.config import BanditConfig
 from bandit.core.manager import BanditManager
 
 from factory.signals.signal import Signal
+from factory.signals.workspace import candidate_files
 from factory.vocab import Dimension
 
 TOOL = "bandit"
@@ -22,20 +21,15 @@ def bandit_signals(codes: Mapping[int, str]) -> dict[int, list[Signal]]:
     results: dict[int, list[Signal]] = {candidate_id: [] for candidate_id in codes}
     if not codes:
         return results
-    with tempfile.TemporaryDirectory(prefix="factory-bandit-") as folder:
-        paths = {}
-        for candidate_id, code in codes.items():
-            path = Path(folder) / f"candidate_{candidate_id}.py"
-            path.write_text(code, encoding="utf-8")
-            paths[str(path)] = candidate_id
+    with candidate_files(codes, prefix="factory-bandit-") as workspace:
         # Bandit logs every file it scans at INFO; the findings are what matters here.
         logging.getLogger("bandit").setLevel(logging.WARNING)
         manager = BanditManager(BanditConfig(), "file", quiet=True, ignore_nosec=True)
-        manager.discover_files(list(paths), recursive=False)
+        manager.discover_files([str(path) for path in workspace.paths.values()], recursive=False)
         manager.run_tests()
         for issue in manager.get_issue_list():
             cwe = getattr(issue.cwe, "id", None) or None
-            results[paths[issue.fname]].append(
+            results[workspace.candidate_id(issue.fname)].append(
                 Signal(
                     tool=TOOL,
                     dimension=Dimension.SECURITY,

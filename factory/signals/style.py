@@ -6,13 +6,12 @@ The candidate's own configuration and `# noqa` comments are ignored (`--isolated
 
 import json
 import subprocess
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
 
 from factory.signals.signal import Signal
+from factory.signals.workspace import candidate_files
 from factory.vocab import Dimension
 
 TOOL = "ruff"
@@ -27,12 +26,7 @@ def ruff_signals(codes: Mapping[int, str], *, select: list[str]) -> dict[int, li
     results: dict[int, list[Signal]] = {candidate_id: [] for candidate_id in codes}
     if not codes:
         return results
-    with tempfile.TemporaryDirectory(prefix="factory-ruff-") as folder:
-        paths = {}
-        for candidate_id, code in codes.items():
-            path = Path(folder) / f"candidate_{candidate_id}.py"
-            path.write_text(code, encoding="utf-8")
-            paths[path.name] = candidate_id
+    with candidate_files(codes, prefix="factory-ruff-") as workspace:
         command = [
             find_ruff_bin(),
             "check",
@@ -44,14 +38,13 @@ def ruff_signals(codes: Mapping[int, str], *, select: list[str]) -> dict[int, li
             "json",
             "--select",
             ",".join(select),
-            folder,
+            str(workspace.folder),
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
         if done.returncode not in (0, 1):  # 1 means "violations found"
             raise RuffError(f"ruff failed ({done.returncode}): {done.stderr.strip()[:500]}")
         for item in json.loads(done.stdout or "[]"):
-            candidate_id = paths[Path(item["filename"]).name]
-            results[candidate_id].append(
+            results[workspace.candidate_id(item["filename"])].append(
                 Signal(
                     tool=TOOL,
                     dimension=Dimension.STYLE,

@@ -17,7 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from factory.db import default_database_url, engine_for, migrate
+from factory.db import open_database
 from factory.settings import FactoryConfig, load_config
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS
 from factory.webapp import admin, auth, review
@@ -76,8 +76,7 @@ def create_app(
 ) -> FastAPI:
     """The app on `engine` (default: the factory database, migrated to head)."""
     if engine is None:
-        engine = engine_for(default_database_url())
-        migrate(engine)
+        engine = open_database()
     app = FastAPI(
         title="Factory review",
         docs_url=None,

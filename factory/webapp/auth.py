@@ -15,10 +15,11 @@ from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
 from factory.models import Reviewer
-from factory.settings import factory_home
+from factory.settings import WEBAPP_SECRET_ENV, environment
 from factory.vocab import Role
 
-SECRET_ENV = "FACTORY_WEBAPP_SECRET"  # noqa: S105  (a variable name)
+SECRET_ENV = WEBAPP_SECRET_ENV  # the variable that holds the session secret
+
 SECRET_FILE = "webapp-secret"  # noqa: S105  (a file name)
 CSRF_FIELD = "csrf_token"
 SESSION_REVIEWER = "reviewer_id"
@@ -54,10 +55,10 @@ def needs_rehash(password_hash: str) -> bool:
 
 def session_secret() -> str:
     """FACTORY_WEBAPP_SECRET, else a random secret kept (mode 600) under the factory home."""
-    from_env = os.environ.get(SECRET_ENV)
-    if from_env:
-        return from_env
-    path = factory_home() / SECRET_FILE
+    env = environment()
+    if env.webapp_secret:
+        return env.webapp_secret
+    path = env.home / SECRET_FILE
     if not path.exists():
         # Several app workers may start at once: each writes a candidate file and links it into
         # place, which only the first can do, so all of them read the same complete secret.

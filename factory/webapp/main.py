@@ -1,7 +1,6 @@
 """The app instance uvicorn serves (`factory.webapp.main:app`), on the factory database."""
 
-import os
-
+from factory.settings import environment
 from factory.webapp.app import create_app
 
-app = create_app(secure_cookies=os.environ.get("FACTORY_WEBAPP_SECURE_COOKIES") == "1")
+app = create_app(secure_cookies=environment().webapp_secure_cookies)

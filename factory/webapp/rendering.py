@@ -15,9 +15,9 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
-from sqlalchemy import bindparam, func
+from sqlalchemy import BindParameter, bindparam, func
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from factory.models import Candidate, ExecutionRun, Finding, Prompt, ReviewTask, TestResult
 from factory.vocab import Dimension
@@ -90,33 +90,37 @@ def side_by_side_diff(left: str, right: str) -> Markup:
 
 # Prebuilt statements (values bound per call): a review page is built from five queries for
 # both candidates together, whatever their number of runs, test results and findings.
-_IDS = bindparam("candidate_ids", expanding=True)
-_CODES = select(Candidate.id, Candidate.code).where(Candidate.id.in_(_IDS))
+_IDS: BindParameter[list[int]] = bindparam("candidate_ids", expanding=True)
+_CODES = select(Candidate.id, Candidate.code).where(col(Candidate.id).in_(_IDS))
 _RUNS = (
     select(ExecutionRun)
-    .where(ExecutionRun.candidate_id.in_(_IDS))
-    .order_by(ExecutionRun.candidate_id, ExecutionRun.attempt.desc(), ExecutionRun.id.desc())
+    .where(col(ExecutionRun.candidate_id).in_(_IDS))
+    .order_by(
+        col(ExecutionRun.candidate_id),
+        col(ExecutionRun.attempt).desc(),
+        col(ExecutionRun.id).desc(),
+    )
 )
 _numbered = (
     select(
         TestResult,
         func.row_number()
-        .over(partition_by=TestResult.execution_run_id, order_by=TestResult.id)
+        .over(partition_by=col(TestResult.execution_run_id), order_by=col(TestResult.id))
         .label("position"),
     )
-    .where(TestResult.execution_run_id.in_(bindparam("run_ids", expanding=True)))
+    .where(col(TestResult.execution_run_id).in_(bindparam("run_ids", expanding=True)))
     .subquery()
 )
 _ranked_result = aliased(TestResult, _numbered)
 _RESULTS = (
     select(_ranked_result)
     .where(_numbered.c.position <= MAX_TEST_RESULTS)
-    .order_by(_ranked_result.id)
+    .order_by(col(_ranked_result.id))
 )
 _FINDINGS = (
     select(Finding)
-    .where(Finding.candidate_id.in_(_IDS))
-    .order_by(Finding.dimension, Finding.line, Finding.id)
+    .where(col(Finding.candidate_id).in_(_IDS))
+    .order_by(col(Finding.dimension), col(Finding.line), col(Finding.id))
 )
 
 
@@ -139,7 +143,10 @@ def review_view(session: Session, task: ReviewTask, *, swapped: bool) -> ReviewV
     latest: dict[int, ExecutionRun] = {}
     for run in session.scalars(_RUNS, ids):
         latest.setdefault(run.candidate_id, run)  # highest attempt first
-    results: dict[int, list[TestResult]] = {run.id: [] for run in latest.values()}
+    results: dict[int, list[TestResult]] = {}
+    for run in latest.values():
+        assert run.id is not None  # a row read from the database
+        results[run.id] = []
     if results:
         for result in session.scalars(_RESULTS, {"run_ids": list(results)}):
             results[result.execution_run_id].append(result)
@@ -157,7 +164,7 @@ def review_view(session: Session, task: ReviewTask, *, swapped: bool) -> ReviewV
             tests_passed=run.tests_passed if run else 0,
             tests_total=run.tests_total if run else 0,
             wall_time_s=run.wall_time_s if run else None,
-            test_results=results[run.id] if run else [],
+            test_results=results[run.id] if run and run.id is not None else [],
             findings=[f for f in own if f.value is None],
             metrics=[f for f in own if f.value is not None],
         )

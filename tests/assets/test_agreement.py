@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from stage_runs import materialize_batch
 
-from assets.agreement import AGREEMENT_GATE, agreement, agreement_gate
+from assets.agreement import agreement, agreement_gate
 from assets.partitions import batch_partitions
 from factory.models import PreferencePair, Prompt
 from factory.review.simulate import simulate_reviews
@@ -95,7 +95,7 @@ def test_agreeing_reviewers_pass_and_the_tables_show_every_cell(
     assert "| 1 | 3 | 3 | 1.00 | no |" in metadata["gold_accuracy"]
     assert metadata["cells_gated"] == metadata["cells_total"] == 3 * 6
     (check,) = result.get_asset_check_evaluations()
-    assert check.check_name == AGREEMENT_GATE and check.passed
+    assert check.check_name == "agreement_gate" and check.passed
     assert result.asset_materializations_for_node("downstream")
 
 
@@ -114,7 +114,7 @@ def test_disagreeing_reviewers_fail_the_gate_and_block_downstream(
     assert metadata["unverified_task_ids"] == [alone_id]  # rests on the flagged reviewer alone
     assert f"| {bob_id} | 3 | 0 | 0.00 | **yes** |" in metadata["gold_accuracy"]
     (check,) = result.get_asset_check_evaluations()
-    assert check.check_name == AGREEMENT_GATE and not check.passed
+    assert check.check_name == "agreement_gate" and not check.passed
     gate = {key: value.value for key, value in check.metadata.items()}
     offending = gate["expect_column_values_to_be_null(offending)"]
     assert offending["unexpected_count"] == 18 + 1  # every cell, and the flagged reviewer
@@ -148,7 +148,7 @@ def test_definitions_place_agreement_after_review_with_a_blocking_gate() -> None
     assert AssetKey("review_tasks") in node.parent_keys
     assert node.group_name == "post_review"
     checks = {key for key in graph.asset_check_keys if key.asset_key == node.key}
-    assert {key.name for key in checks} == {AGREEMENT_GATE}
+    assert {key.name for key in checks} == {"agreement_gate"}
     assert all(graph.get_check_spec(key).blocking for key in checks)
     selected = defs.resolve_job_def("post_review_job").asset_layer.selected_asset_keys
     assert AssetKey("agreement") in selected

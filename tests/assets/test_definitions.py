@@ -11,15 +11,14 @@ from dagster import (
     asset,
     materialize,
 )
+from stage_runs import stage_resources
 
-from assets.intake import PROMPTS_GATE, prompts, prompts_gate
+from assets.intake import prompts, prompts_gate
 from assets.partitions import BATCH_PARTITIONS_NAME, batch_partitions
 from definitions import defs
 from factory.intake.batch_id import batch_id_for
-from factory.intake.inbox import inbox_dir
 from factory.intake.ingest import file_sha256
-from resources.database import DatabaseResource
-from resources.settings import FactorySettingsResource
+from factory.settings import inbox_dir
 from sensors.inbox import INBOX_SENSOR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +31,7 @@ def test_asset_graph_has_prompts_with_its_blocking_gate() -> None:
     assert AssetKey("prompts") in graph.get_all_asset_keys()
     node = graph.get(AssetKey("prompts"))
     assert node.partitions_def == batch_partitions and node.group_name == "pre_review"
-    check_key = AssetCheckKey(AssetKey("prompts"), PROMPTS_GATE)
+    check_key = AssetCheckKey(AssetKey("prompts"), "prompts_gate")
     assert check_key in graph.asset_check_keys
     assert graph.get_check_spec(check_key).blocking
 
@@ -97,10 +96,7 @@ def _run_chain(source: Path, tmp_path: Path):  # noqa: ANN202
         [prompts, prompts_gate, after_prompts],
         partition_key=partition,
         instance=instance,
-        resources={
-            "database": DatabaseResource(url=f"sqlite:///{tmp_path / 'chain.db'}"),
-            "settings": FactorySettingsResource(),
-        },
+        resources=stage_resources(f"sqlite:///{tmp_path / 'chain.db'}"),
         raise_on_error=False,
     )
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from stage_runs import materialize_batch
 
-from assets.execution import EXECUTION_GATE, execution_gate, executions
+from assets.execution import executions, executions_gate
 from factory.models import ExecutionRun, Prompt
 from factory.sandbox.bwrap_backend import bwrap_problem
 from factory.sandbox.docker_backend import docker_problem
@@ -34,7 +34,7 @@ def materialise(engine: Engine, tmp_path: Path, backend: str):  # type: ignore[n
     config = tmp_path / "factory.yaml"
     config.write_text("sandbox:\n  timeout_s: 5\n  stability_sample_rate: 1.0\n")
     return materialize_batch(
-        [executions, execution_gate],
+        [executions, executions_gate],
         engine,
         BATCH,
         config_path=config,
@@ -73,7 +73,7 @@ def test_a_batch_shows_its_funnel_and_passes_its_gate(
     assert metadata["verdicts"] == {"failed": 1, "passed": 1}
     assert metadata["backend"] == backend
     [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.check_name == EXECUTION_GATE and evaluation.passed
+    assert evaluation.check_name == "executions_gate" and evaluation.passed
 
     again = materialise(sqlite_engine, tmp_path, backend)
     [event] = again.get_asset_materialization_events()
@@ -92,5 +92,5 @@ def test_definitions_have_the_execution_asset_and_its_blocking_gate() -> None:
     assert graph.get(key).group_name == "pre_review"
     assert [k.to_user_string() for k in graph.get(key).parent_keys] == ["candidates"]
     checks = [c for c in graph.asset_check_keys if c.asset_key == key]
-    assert [c.name for c in checks] == [EXECUTION_GATE]
-    assert all(spec.blocking for spec in execution_gate.check_specs)
+    assert [c.name for c in checks] == ["executions_gate"]
+    assert all(spec.blocking for spec in executions_gate.check_specs)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from stage_runs import materialize_batch
 from stand_ins.openai_server import running_stand_in
 
-from assets.generation import GENERATION_GATE, candidates, candidates_gate
+from assets.generation import candidates, candidates_gate
 from factory.models import Candidate
 from factory.vocab import CandidateSource
 from resources.llm import LLMResource
@@ -32,7 +32,7 @@ def materialization_metadata(result) -> dict:  # type: ignore[no-untyped-def]
 
 def gate_evaluation(result):  # type: ignore[no-untyped-def]
     [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.check_name == GENERATION_GATE
+    assert evaluation.check_name == "candidates_gate"
     return evaluation
 
 

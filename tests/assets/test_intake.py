@@ -6,16 +6,15 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, materialize
 from sqlmodel import Session, select
+from stage_runs import stage_resources
 
-from assets.intake import PROMPTS_GATE, prompts, prompts_gate
+from assets.intake import prompts, prompts_gate
 from assets.partitions import BATCH_PARTITIONS_NAME
 from factory.db import make_engine
 from factory.intake.batch_id import batch_id_for
-from factory.intake.inbox import inbox_dir
 from factory.intake.ingest import file_sha256
 from factory.models import Prompt
-from resources.database import DatabaseResource
-from resources.settings import FactorySettingsResource
+from factory.settings import inbox_dir
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "intake"
 
@@ -40,10 +39,7 @@ def run_intake(partition: str, instance: DagsterInstance, database_url: str):  #
         [prompts, prompts_gate],
         partition_key=partition,
         instance=instance,
-        resources={
-            "database": DatabaseResource(url=database_url),
-            "settings": FactorySettingsResource(),
-        },
+        resources=stage_resources(database_url),
         raise_on_error=False,
     )
 
@@ -61,7 +57,7 @@ def test_prompts_materialises_with_intake_figures(database_url: str) -> None:
     assert metadata["already_ingested"] is False
     assert "MBPP/1001" in metadata["preview"]
     (check,) = result.get_asset_check_evaluations()
-    assert check.check_name == PROMPTS_GATE and check.passed
+    assert check.check_name == "prompts_gate" and check.passed
     assert check.metadata["expectations"].value == 8
     with Session(make_engine(database_url)) as session:
         stored = session.exec(select(Prompt.batch_id)).all()

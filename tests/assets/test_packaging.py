@@ -1,5 +1,5 @@
 """The `release_package` asset: packages a reviewed batch under FACTORY_HOME/releases with its
-metadata, passes its release_gate, reruns return the same release, and the gate fails on a
+metadata, passes its release_package_gate, reruns return the same release, and the gate fails on a
 doctored table; plus its place in the graph."""
 
 from pathlib import Path
@@ -13,22 +13,19 @@ from dagster import AssetKey, DagsterInstance, materialize
 from release_builders import reviewed_batch
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from stage_runs import materialize_batch
+from stage_runs import materialize_batch, stage_resources
 
 from assets import ASSET_MODULES, packaging
-from assets.packaging import RELEASE_GATE, release_gate, release_package
+from assets.packaging import release_package, release_package_gate
 from assets.partitions import BATCH_PARTITIONS_NAME
 from assets.publishing import published_release
 from factory.models import Release
 from factory.packaging import release as release_module
-from resources.database import DatabaseResource
-from resources.hub import HubResource
-from resources.settings import FactorySettingsResource
 
 
 def run(engine: Engine, batch_id: str, config_path: Path):  # type: ignore[no-untyped-def]
     return materialize_batch(
-        [release_package, release_gate], engine, batch_id, config_path=config_path
+        [release_package, release_package_gate], engine, batch_id, config_path=config_path
     )
 
 
@@ -62,7 +59,7 @@ def test_release_package_materialises_passes_its_gate_and_reruns_unchanged(
     assert metadata["qa_report_json"].value["packaged"] == counts
     assert metadata["simulated_labels"].value is True
     (check,) = result.get_asset_check_evaluations()
-    assert check.check_name == RELEASE_GATE and check.passed
+    assert check.check_name == "release_package_gate" and check.passed
     assert check.metadata["rows"].value == dpo_rows
 
     rerun = run(sqlite_engine, batch.batch_id, config_path)
@@ -86,7 +83,7 @@ def doctor(folder: Path) -> None:
     pq.write_table(extra, folder / "rlvr" / "test-00009.parquet")
 
 
-def test_release_gate_fails_on_a_doctored_table(
+def test_release_package_gate_fails_on_a_doctored_table(
     sqlite_engine, tmp_path, monkeypatch: pytest.MonkeyPatch
 ):
     batch = reviewed_batch(sqlite_engine)
@@ -101,7 +98,7 @@ def test_release_gate_fails_on_a_doctored_table(
     result = run(sqlite_engine, batch.batch_id, write_config(tmp_path))
     assert not result.success  # the blocking gate failed the run
     (check,) = result.get_asset_check_evaluations()
-    assert check.check_name == RELEASE_GATE and not check.passed
+    assert check.check_name == "release_package_gate" and not check.passed
     failed = check.metadata["failed_expectations"].value
     assert sorted(failed) == [
         "expect_column_values_to_be_between(prompt_splits)",
@@ -123,14 +120,10 @@ def test_the_packaged_release_is_what_publishing_publishes(sqlite_engine, tmp_pa
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [batch.batch_id])
     result = materialize(
-        [release_package, release_gate, published_release],
+        [release_package, release_package_gate, published_release],
         partition_key=batch.batch_id,
         instance=instance,
-        resources={
-            "database": DatabaseResource(url=sqlite_engine.url.render_as_string(False)),
-            "settings": FactorySettingsResource(config_path=str(config_path)),
-            "hub": HubResource(),
-        },
+        resources=stage_resources(sqlite_engine.url.render_as_string(False), config_path),
         raise_on_error=False,
     )
     assert result.success

@@ -7,16 +7,15 @@ import yaml
 from dagster import AssetKey, DagsterInstance, materialize
 from sqlalchemy import Engine
 from sqlmodel import Session
+from stage_runs import stage_resources
 from stand_ins.hub_server import running_hub
 from stand_ins.release_folder import REPO_ID, TOKEN, write_release
 
 from assets.partitions import BATCH_PARTITIONS_NAME
-from assets.publishing import published_release
+from assets.publishing import published_release, published_release_gate
 from factory.models.release import Release
 from factory.vocab import ReleaseStatus
-from resources.database import DatabaseResource
 from resources.hub import HubResource
-from resources.settings import FactorySettingsResource
 
 BATCH = "batch-20260101-abcdef12"
 
@@ -44,14 +43,12 @@ def _materialize(engine: Engine, tmp_path: Path, publishing: dict, hub: HubResou
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [BATCH])
     result = materialize(
-        [published_release],
+        [published_release, published_release_gate],
         partition_key=BATCH,
         instance=instance,
-        resources={
-            "database": DatabaseResource(url=engine.url.render_as_string(hide_password=False)),
-            "settings": FactorySettingsResource(config_path=str(config_path)),
-            "hub": hub,
-        },
+        resources=stage_resources(
+            engine.url.render_as_string(hide_password=False), config_path, hub=hub
+        ),
         raise_on_error=False,
     )
     return result, instance
@@ -60,6 +57,12 @@ def _materialize(engine: Engine, tmp_path: Path, publishing: dict, hub: HubResou
 def _metadata(result) -> dict:  # type: ignore[no-untyped-def]
     [event] = result.get_asset_materialization_events()
     return {key: value.value for key, value in event.materialization.metadata.items()}
+
+
+def _gate(result) -> tuple[bool, dict]:  # type: ignore[no-untyped-def]
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "published_release_gate"
+    return check.passed, {key: value.value for key, value in check.metadata.items()}
 
 
 def _release(engine: Engine, release_id: int) -> Release:
@@ -97,6 +100,8 @@ def test_publishes_to_the_local_target_and_a_rerun_changes_nothing(
     assert release.status == ReleaseStatus.PUBLISHED
     assert release.commit_id == metadata["commit_id"]
 
+    assert _gate(first)[0]  # read back from the target: every file there, the same bytes
+
     again, _ = _materialize(sqlite_engine, tmp_path, publishing, HubResource())
     assert again.success
     assert (_metadata(again)["new_commit"], _metadata(again)["new_tag"]) == (False, False)
@@ -116,6 +121,7 @@ def test_publishes_to_the_hub_when_the_settings_say_so(
         )
         assert result.success
         assert hub.repo(REPO_ID).tags == {"0.1.0": _metadata(result)["commit_id"]}
+        assert _gate(result)[0]
     release = _release(sqlite_engine, release_id)
     assert (release.status, release.target, release.repo_id) == ("published", "hub", REPO_ID)
     assert release.url == f"{hub.endpoint}/datasets/{REPO_ID}/tree/0.1.0"
@@ -150,3 +156,24 @@ def test_a_batch_without_a_release_fails_with_a_clear_reason(
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert f"no release contains batch '{BATCH}'" in str(failure.event_specific_data.error)
+
+
+def test_the_gate_fails_when_the_published_copy_differs_from_the_release(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    _add_release(sqlite_engine, write_release(tmp_path / "release"))
+    publishing = {"local_root": str(tmp_path / "hub"), "repo_id": REPO_ID}
+    first, _ = _materialize(sqlite_engine, tmp_path, publishing, HubResource())
+    assert first.success and _gate(first)[0]
+    # Someone edits the published copy behind the factory's back: the next run's gate says so,
+    # before anyone downstream trusts the tag.
+    tag_dir = (tmp_path / "hub" / "datasets" / REPO_ID / "tags" / "0.1.0").resolve()
+    (tag_dir / "README.md").write_text("edited by hand\n")
+    (tag_dir / "extra.txt").write_text("not in the release\n")
+    again, _ = _materialize(sqlite_engine, tmp_path, publishing, HubResource())
+    passed, metadata = _gate(again)
+    assert not passed
+    assert set(metadata["failed_expectations"]) == {
+        "expect_column_values_to_be_in_set(in_release)",
+        "expect_column_values_to_be_in_set(matches)",
+    }

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 from stage_runs import materialize_batch
 
-from assets.review import REVIEW_GATE, review_tasks, review_tasks_gate
+from assets.review import review_tasks, review_tasks_gate
 from factory.models import ReviewTask
 
 
@@ -30,7 +30,7 @@ def test_review_tasks_queues_the_batch_and_passes_its_gate(sqlite_engine):
     created = materialization.metadata["created"].value
     assert created == task_count(sqlite_engine) == 5 + 1  # one passing pair each, one gold
     (check,) = result.get_asset_check_evaluations()
-    assert check.check_name == REVIEW_GATE and check.passed
+    assert check.check_name == "review_tasks_gate" and check.passed
     rerun = run(sqlite_engine, batch.batch_id)
     (again,) = rerun.asset_materializations_for_node("review_tasks")
     assert again.metadata["created"].value == 0
@@ -59,7 +59,7 @@ def test_definitions_wire_review_tasks_after_signals_with_a_blocking_gate(module
     assert AssetKey("signals") in node.parent_keys
     assert node.group_name == "pre_review"
     checks = {key.name for key in graph.asset_check_keys if key.asset_key == node.key}
-    assert REVIEW_GATE in checks
+    assert "review_tasks_gate" in checks
     assert (
         AssetKey("review_tasks")
         in defs.resolve_job_def("pre_review_job").asset_layer.selected_asset_keys

@@ -4,12 +4,11 @@ from dagster import DagsterInstance, materialize
 from generation_builder import add_candidate, add_execution_run, add_humaneval_batch
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from stage_runs import stage_resources
 
 from assets.partitions import BATCH_PARTITIONS_NAME
 from assets.signals import signals
 from factory.models import Finding
-from resources.database import DatabaseResource
-from resources.settings import FactorySettingsResource
 
 BATCH = "batch-signals-asset"
 
@@ -30,10 +29,7 @@ def test_the_asset_stores_findings_and_reports_cwe_counts(sqlite_engine: Engine)
         [signals],
         partition_key=BATCH,
         instance=instance,
-        resources={
-            "database": DatabaseResource(url=sqlite_engine.url.render_as_string()),
-            "settings": FactorySettingsResource(),
-        },
+        resources=stage_resources(sqlite_engine.url.render_as_string()),
     )
 
     [event] = result.get_asset_materialization_events()
@@ -59,6 +55,6 @@ def test_the_definitions_wire_generation_and_signals_into_the_pre_review_chain()
     assert signals_node.parent_keys == {AssetKey("candidates"), AssetKey("executions")}
     assert candidates.group_name == signals_node.group_name == "pre_review"
     assert candidates.partitions_def.name == signals_node.partitions_def.name == "batches"
-    gate = AssetCheckKey(AssetKey("candidates"), "generation_gate")
+    gate = AssetCheckKey(AssetKey("candidates"), "candidates_gate")
     assert gate in graph.asset_check_keys
     assert graph.get_check_spec(gate).blocking

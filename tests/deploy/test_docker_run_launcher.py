@@ -31,9 +31,8 @@ from dagster_docker.docker_run_launcher import DOCKER_CONTAINER_ID_TAG, DOCKER_I
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from assets.intake import PROMPTS_GATE
 from assets.partitions import BATCH_PARTITIONS_NAME
-from factory.cli.demo import sample_batch
+from commands.demo import sample_batch
 from factory.db import make_engine
 from factory.intake.batch_id import batch_id_for
 from factory.models import Prompt
@@ -175,7 +174,7 @@ def _launch(instance: DagsterInstance, port: int, partition: str) -> str:
         workspace = process_context.create_request_context()
         location = workspace.get_code_location(LOCATION)
         (repository,) = location.get_repositories().values()
-        gate = AssetCheckKey(PROMPTS, PROMPTS_GATE)
+        gate = AssetCheckKey(PROMPTS, "prompts_gate")
         remote_job = location.get_job(
             JobSubsetSelector(
                 location_name=LOCATION,

@@ -3,12 +3,12 @@
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from expectations.gate import run_suite
 from expectations.intake import FRAME_COLUMNS, build_suite, load_frame
 from factory.intake.ingest import ingest_batch
 from factory.settings import FactoryConfig, IntakeSettings
+from factory.stages import StageContext
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "intake"
 
@@ -16,8 +16,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "intake"
 def test_clean_batch_passes(engine: Engine) -> None:
     config = FactoryConfig()
     report = ingest_batch(engine, DATA / "mbpp_sample.jsonl", config)
-    with Session(engine) as session:
-        frame = load_frame(session, report.batch_id, config)
+    frame = load_frame(StageContext(config, engine), report.batch_id)
     assert list(frame.columns) == list(FRAME_COLUMNS) and len(frame) == 5
     result = run_suite(build_suite(config), frame)
     assert result.success, result.summary()
@@ -28,8 +27,7 @@ def test_batch_with_too_many_quarantined_records_fails_only_that_expectation(
 ) -> None:
     config = FactoryConfig()
     report = ingest_batch(engine, DATA / "bad_batch.jsonl", config)
-    with Session(engine) as session:
-        frame = load_frame(session, report.batch_id, config)
+    frame = load_frame(StageContext(config, engine), report.batch_id)
     assert frame["quarantine_share"].iloc[0] == report.quarantined / report.received
     result = run_suite(build_suite(config), frame)
     assert [outcome.label for outcome in result.failed] == [
@@ -41,8 +39,7 @@ def test_batch_with_too_many_quarantined_records_fails_only_that_expectation(
 
 def test_unknown_batch_gives_an_empty_frame_that_fails(engine: Engine) -> None:
     config = FactoryConfig()
-    with Session(engine) as session:
-        frame = load_frame(session, "no-such-batch", config)
+    frame = load_frame(StageContext(config, engine), "no-such-batch")
     assert frame.empty and list(frame.columns) == list(FRAME_COLUMNS)
     assert not run_suite(build_suite(config), frame).success
 
@@ -50,8 +47,7 @@ def test_unknown_batch_gives_an_empty_frame_that_fails(engine: Engine) -> None:
 def test_language_outside_config_fails_the_language_expectation(engine: Engine) -> None:
     config = FactoryConfig()
     report = ingest_batch(engine, DATA / "mbpp_sample.jsonl", config)
-    with Session(engine) as session:
-        frame = load_frame(session, report.batch_id, config)
+    frame = load_frame(StageContext(config, engine), report.batch_id)
     narrowed = FactoryConfig(intake=IntakeSettings(languages=["javascript"]))
     failed = [o.label for o in run_suite(build_suite(narrowed), frame).failed]
     assert failed == ["expect_column_values_to_be_in_set(language)"]

@@ -11,7 +11,6 @@ from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_cont
 
 from factory.intake.batch_id import batch_id_for
 from factory.intake.ingest import file_sha256
-from sensors import inbox as inbox_module
 from sensors.inbox import inbox_sensor
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "intake"
@@ -89,7 +88,7 @@ def test_same_content_twice_in_one_tick_is_one_run(inbox: Path) -> None:
 
 
 def test_file_still_being_written_waits(inbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inbox_module, "SETTLE_SECONDS", 30.0)
+    monkeypatch.setenv("FACTORY_INBOX_SETTLE_SECONDS", "30")
     shutil.copyfile(DATA / "mbpp_sample.jsonl", inbox / "fresh.jsonl")
     result = tick()
     assert isinstance(result, SkipReason) and "1 still being written" in result.skip_message

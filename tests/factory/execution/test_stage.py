@@ -16,6 +16,7 @@ from factory.execution.stage import run_execution
 from factory.models import Candidate, ExecutionRun, Prompt, QuarantinedRecord, TestResult
 from factory.sandbox import ExecutionJob, ExecutionOutcome, TestOutcome
 from factory.settings import FactoryConfig, SandboxSettings
+from factory.stages import StageContext
 from factory.vocab import PromptStatus, Verdict
 
 BATCH = "batch-exec"
@@ -213,8 +214,7 @@ def test_the_gate_needs_verdicts_and_few_sandbox_errors(
     execute(engine, ScriptedSandbox())
     config = FactoryConfig.model_validate({"sandbox": {"max_sandbox_error_rate": max_rate}})
 
-    with Session(engine) as session:
-        frame = load_frame(session, BATCH, config)
+    frame = load_frame(StageContext(config, engine), BATCH)
     result = run_suite(build_suite(config), frame)
 
     assert len(frame) == 2  # the reference and the candidate
@@ -227,8 +227,7 @@ def test_the_gate_fails_when_a_candidate_never_ran(engine: Engine) -> None:
     add_candidate(engine, prompt, "def f():\n    return 1\n")  # arrived after the run
     config = FactoryConfig()
 
-    with Session(engine) as session:
-        result = run_suite(build_suite(config), load_frame(session, BATCH, config))
+    result = run_suite(build_suite(config), load_frame(StageContext(config, engine), BATCH))
 
     assert not result.success
     assert "expect_column_values_to_not_be_null(verdict)" in result.summary()

@@ -9,7 +9,8 @@ import pytest
 
 from factory.errors import FactoryUserError
 from factory.intake.batch_id import batch_id_for
-from factory.intake.inbox import find_batch_file, inbox_dir, scan_inbox
+from factory.intake.inbox import find_batch_file, scan_inbox
+from factory.settings import inbox_dir
 
 
 def test_inbox_dir_defaults_under_factory_home_and_can_be_overridden(

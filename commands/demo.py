@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from factory.cli.demo_progress import Reporter, RunFollower
-from factory.cli.ui import dagster_home
+from commands.demo_progress import Reporter, RunFollower
+from commands.ui import dagster_home
 from factory.intake.batch_id import batch_id_for
 from factory.samples import drop_sample_batch, humaneval_path
 from factory.settings import FactoryConfig, factory_home, load_config
@@ -156,7 +156,7 @@ def succeeded_before(instance: "DagsterInstance", job_name: str, partition: str)
 def simulate(
     partition: str, config: FactoryConfig, args: argparse.Namespace, reporter: Reporter
 ) -> dict[str, int]:
-    from factory.db import default_database_url, engine_for, migrate
+    from factory.db import open_database
     from factory.review.simulate import simulate_reviews
 
     reporter.banner("SIMULATED REVIEWERS - for demonstration only, not human judgement")
@@ -165,8 +165,7 @@ def simulate(
         "sandbox verdicts and static findings, with seeded noise; their work is flagged simulated",
         "yellow",
     )
-    engine = engine_for(default_database_url())
-    migrate(engine)
+    engine = open_database()
     start = time.monotonic()
     counts = simulate_reviews(
         engine, partition, reviewers=args.reviewers, seed=args.seed, settings=config.review
@@ -181,11 +180,11 @@ def report_release(partition: str, reporter: Reporter) -> bool:
     """Print where the release was written and published; False when there is none."""
     from sqlmodel import Session
 
-    from factory.db import default_database_url, engine_for
+    from factory.db import open_database
     from factory.errors import FactoryUserError
     from factory.publishing.records import release_for_batch
 
-    engine = engine_for(default_database_url())
+    engine = open_database()
     try:
         with Session(engine) as session:
             release = release_for_batch(session, partition)
@@ -218,7 +217,8 @@ def print_next_steps(partition: str, port: int, reporter: Reporter) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ["DAGSTER_HOME"] = str(dagster_home())
+    instance_home = dagster_home()
+    os.environ["DAGSTER_HOME"] = str(instance_home)  # where DagsterInstance.get() looks
     from dagster import DagsterInstance
 
     from assets.partitions import BATCH_PARTITIONS_NAME
@@ -227,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     reporter = Reporter()
     home = factory_home()
     config = load_config()
-    reporter.say(f"factory home: {home} (Dagster instance: {os.environ['DAGSTER_HOME']})")
+    reporter.say(f"factory home: {home} (Dagster instance: {instance_home})")
     batch_file = sample_batch(home / "inbox", args.limit)
     partition = batch_id_for(batch_file.name, hashlib.sha256(batch_file.read_bytes()).hexdigest())
     reporter.say(f"sample batch {batch_file} -> partition {partition}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from factory.settings import factory_home
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def dagster_home() -> Path:

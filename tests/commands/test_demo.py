@@ -14,15 +14,14 @@ from dagster import DagsterInstance
 from sqlmodel import Session, select
 from ui_server import free_port, graphql, running_ui
 
-from assets.execution import EXECUTION_GATE
-from factory.cli.demo import demo_config, sample_batch
-from factory.db import engine_for
+from commands.demo import demo_config, sample_batch
+from factory.db import open_database
 from factory.models import Reviewer
 from factory.models.release import Release
 from factory.samples import humaneval_path
 from factory.settings import FactoryConfig, load_config
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EXECUTIONS_IN_THE_UI = """{
   assetNodes(assetKeys: [{path: ["executions"]}]) {
     assetMaterializations(limit: 1) {
@@ -78,7 +77,7 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
     env = {**os.environ, "FACTORY_HOME": str(home)}
     env.pop("DAGSTER_HOME", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "factory.cli", "demo"],
+        [sys.executable, "-m", "commands", "demo"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -96,7 +95,7 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
     ):
         assert line in output, output
 
-    engine = engine_for(f"sqlite:///{home / 'factory.db'}")
+    engine = open_database(f"sqlite:///{home / 'factory.db'}")
     with Session(engine) as session:
         (release,) = session.exec(select(Release)).all()
         reviewers = session.exec(select(Reviewer)).all()
@@ -134,4 +133,4 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
         check["name"]: check["executionForLatestMaterialization"]["status"]
         for check in node["assetChecksOrError"]["checks"]
     }
-    assert gates == {EXECUTION_GATE: "SUCCEEDED"}
+    assert gates == {"executions_gate": "SUCCEEDED"}

@@ -14,7 +14,7 @@ from dagster import (
     define_asset_job,
 )
 
-from factory.cli.demo_progress import Reporter, RunFollower, figures
+from commands.demo_progress import Reporter, RunFollower, figures
 
 
 @asset
