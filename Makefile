@@ -14,8 +14,12 @@ demo: setup
 test:
 	bash scripts/test.sh
 
+# Style, the layer contract (pyproject's [tool.importlinter]) and types; scripts/test.sh runs it.
 lint: setup
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
+	.venv/bin/mypy
 
 format: setup
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

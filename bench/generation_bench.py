@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from factory.db import make_engine, migrate
+from factory.db import open_database
 from factory.generation.client import OpenAIChatClient, RetryPolicy
 from factory.generation.pipeline import run_generation
 from factory.settings import FactoryConfig, GenerationSettings
@@ -34,8 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/bench.db")
-        migrate(engine)
+        engine = open_database(f"sqlite:///{folder}/bench.db")
         add_humaneval_batch(engine, "bench", list(range(164)))
 
         def slow_reply(body: dict) -> str:
@@ -75,8 +74,7 @@ def main() -> None:
             f"{second.candidates_unchanged} candidates unchanged in {warm:.2f} s"
         )
 
-        engine_demo = make_engine(f"sqlite:///{folder}/demo.db")
-        migrate(engine_demo)
+        engine_demo = open_database(f"sqlite:///{folder}/demo.db")
         add_humaneval_batch(engine_demo, "demo", list(range(164)))
         run_generation(
             engine=engine_demo, batch_id="demo", settings=GenerationSettings(), client=None

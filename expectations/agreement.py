@@ -23,7 +23,7 @@ DESCRIPTION = (
 
 def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
     settings = config.agreement
-    expectations = [
+    expectations: list[gx.expectations.Expectation] = [
         gx.expectations.ExpectColumnValuesToBeBetween(
             column=KAPPA, min_value=settings.min_preference_kappa, max_value=1.0
         ),

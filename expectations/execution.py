@@ -11,7 +11,8 @@ import great_expectations as gx
 import pandas as pd
 from sqlmodel import col, select
 
-from factory.models import Candidate, ExecutionRun, Prompt
+from factory.models import ExecutionRun, stored_id
+from factory.models.queries import batch_candidates
 from factory.sandbox import SUPPORTED_LANGUAGES
 from factory.settings import FactoryConfig
 from factory.stages.context import StageContext
@@ -45,17 +46,11 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
 
 def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
     with ctx.session() as session:
-        prompts = {
-            p.id: p
-            for p in session.exec(select(Prompt).where(Prompt.batch_id == batch_id))
-            if p.language in SUPPORTED_LANGUAGES
-        }
-        candidates = session.exec(
-            select(Candidate)
-            .where(Candidate.batch_id == batch_id)
-            .where(col(Candidate.prompt_id).in_(list(prompts) or [-1]))
-            .order_by(col(Candidate.id))
-        ).all()
+        candidates = [
+            (cand, prompt)
+            for cand, prompt in batch_candidates(session, batch_id)
+            if prompt.language in SUPPORTED_LANGUAGES
+        ]
         first_verdict: dict[int, str] = {}
         for candidate_id, verdict in session.exec(
             select(ExecutionRun.candidate_id, ExecutionRun.verdict)
@@ -64,20 +59,19 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
             .order_by(col(ExecutionRun.id))
         ).all():
             first_verdict[candidate_id] = verdict  # the latest first attempt wins
-        rows = []
-        for cand in candidates:
-            prompt = prompts[cand.prompt_id]
-            is_reference = cand.source == CandidateSource.REFERENCE
-            if not is_reference and not prompt.gradable:
-                continue  # candidates of prompts that cannot be graded need not run
-            verdict = first_verdict.get(cand.id)
-            rows.append(
-                {
-                    "candidate_id": cand.id,
-                    "prompt_external_id": prompt.external_id,
-                    "source": cand.source,
-                    "verdict": verdict,
-                    "sandbox_error": int(verdict == Verdict.SANDBOX_ERROR),
-                }
-            )
-        return pd.DataFrame(rows, columns=COLUMNS).astype({"sandbox_error": "float64"})
+    rows = []
+    for cand, prompt in candidates:
+        is_reference = cand.source == CandidateSource.REFERENCE
+        if not is_reference and not prompt.gradable:
+            continue  # candidates of prompts that cannot be graded need not run
+        first = first_verdict.get(stored_id(cand))
+        rows.append(
+            {
+                "candidate_id": cand.id,
+                "prompt_external_id": prompt.external_id,
+                "source": cand.source,
+                "verdict": first,
+                "sandbox_error": int(first == Verdict.SANDBOX_ERROR),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS).astype({"sandbox_error": "float64"})

@@ -7,7 +7,8 @@ repeated on every row (so a batch-level figure can be checked by a column expect
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
-from sqlmodel import select
+from sqlalchemy import select as core_select
+from sqlmodel import col
 
 from factory.models import Batch, Prompt
 from factory.settings import FactoryConfig
@@ -56,15 +57,16 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
     with ctx.session() as session:
         batch = session.get(Batch, batch_id)
         share = batch.quarantined / batch.received if batch and batch.received else 0.0
-        rows = session.exec(
-            select(
-                Prompt.external_id,
-                Prompt.language,
-                Prompt.task_type,
-                Prompt.prompt,
-                Prompt.tests,
-                Prompt.reference_solution,
-            ).where(Prompt.batch_id == batch_id)
+        # SQLAlchemy's select: SQLModel's is typed for four columns at most.
+        rows = session.execute(
+            core_select(
+                col(Prompt.external_id),
+                col(Prompt.language),
+                col(Prompt.task_type),
+                col(Prompt.prompt),
+                col(Prompt.tests),
+                col(Prompt.reference_solution),
+            ).where(col(Prompt.batch_id) == batch_id)
         ).all()
         frame = pd.DataFrame([(*row, share) for row in rows], columns=list(FRAME_COLUMNS))
         return frame.astype({"quarantine_share": "float64"})

@@ -7,8 +7,9 @@ lower id), both of the task's own prompt and not the reference solution; a revie
 
 import great_expectations as gx
 import pandas as pd
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col
 
 from factory.models import Candidate, ReviewTask
 from factory.settings import FactoryConfig
@@ -61,12 +62,15 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
     with ctx.session() as session:
         a = aliased(Candidate, name="a")
         b = aliased(Candidate, name="b")
-        rows = session.exec(
-            select(ReviewTask, a.prompt_id, a.source, b.prompt_id, b.source)
-            .join(a, a.id == ReviewTask.candidate_a_id)
-            .join(b, b.id == ReviewTask.candidate_b_id)
-            .where(ReviewTask.batch_id == batch_id)
-            .order_by(ReviewTask.id)
+        # SQLAlchemy's select: SQLModel's is typed for four columns at most.
+        rows = session.execute(
+            core_select(
+                ReviewTask, col(a.prompt_id), col(a.source), col(b.prompt_id), col(b.source)
+            )
+            .join(a, col(a.id) == col(ReviewTask.candidate_a_id))
+            .join(b, col(b.id) == col(ReviewTask.candidate_b_id))
+            .where(col(ReviewTask.batch_id) == batch_id)
+            .order_by(col(ReviewTask.id))
         ).all()
         records = [
             {

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlmodel import Session, create_engine
@@ -35,7 +36,7 @@ def open_database(url: str | None = None) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the reviewer app read while a Dagster run writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -7,7 +7,5 @@ bash scripts/setup.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-docker.sh
 bash scripts/build-sandbox-image.sh >/dev/null
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
-.venv/bin/lint-imports --no-cache
+make --no-print-directory lint
 exec .venv/bin/python -m pytest "$@"

@@ -26,7 +26,15 @@ from sqlmodel import Session, col, delete, select
 from factory.db import session_scope
 from factory.execution.cache_key import execution_cache_key
 from factory.execution.sampling import in_stability_sample
-from factory.models import Batch, Candidate, ExecutionRun, Prompt, QuarantinedRecord, TestResult
+from factory.models import (
+    Batch,
+    Candidate,
+    ExecutionRun,
+    Prompt,
+    QuarantinedRecord,
+    TestResult,
+    stored_id,
+)
 from factory.sandbox import SUPPORTED_LANGUAGES, ExecutionJob, ExecutionOutcome, Sandbox
 from factory.settings import SandboxSettings
 from factory.stages.context import StageContext
@@ -147,7 +155,7 @@ def run_execution(
             prompts = _prompts(session, batch_id)
             _refuse_unsupported(session, prompts)
             references = _ensure_references(session, prompts)
-        runnable = {p.id: p for p in prompts if p.language in SUPPORTED_LANGUAGES}
+        runnable = {stored_id(p): p for p in prompts if p.language in SUPPORTED_LANGUAGES}
         ref_work = [
             (cand, runnable[cand.prompt_id], attempt)
             for cand in references
@@ -170,7 +178,7 @@ def run_execution(
             (cand, runnable[cand.prompt_id], attempt)
             for cand in others
             for attempt in (
-                (1, 2) if in_stability_sample(cand.id, cand.code_sha256, rate) else (1,)
+                (1, 2) if in_stability_sample(stored_id(cand), cand.code_sha256, rate) else (1,)
             )
         ]
         _execute(engine, batch_id, work, settings, lazy, image, report)
@@ -207,7 +215,7 @@ def _quarantine(session: Session, prompt: Prompt, code: str, reason: str) -> Non
                 stage=STAGE,
                 line_no=prompt.line_no,
                 external_id=prompt.external_id,
-                prompt_id=prompt.id,
+                prompt_id=stored_id(prompt),
                 reason_code=code,
                 reason=reason,
                 raw_text=prompt.reference_solution,
@@ -241,10 +249,10 @@ def _ensure_references(session: Session, prompts: list[Prompt]) -> list[Candidat
     references = []
     for prompt in prompts:
         code = prompt.reference_solution
-        cand = existing.get(prompt.id)
+        cand = existing.get(stored_id(prompt))
         if cand is None:
             cand = Candidate(
-                prompt_id=prompt.id,
+                prompt_id=stored_id(prompt),
                 batch_id=prompt.batch_id,
                 source=CandidateSource.REFERENCE,
                 model=REFERENCE_MODEL,
@@ -297,7 +305,7 @@ def _execute(
                 job, problem = None, f"prompt {prompt.external_id!r} cannot run: {exc}"
                 log.warning(problem)
             key = execution_cache_key(job, image=image) if job else "invalid-" + "0" * 56
-            if _have_verdict(session, cand.id, attempt):
+            if _have_verdict(session, stored_id(cand), attempt):
                 report.reused += 1
                 continue
             if job is None:
@@ -311,7 +319,7 @@ def _execute(
                 continue
             if attempt == 1:
                 pending_keys.add(key)
-            pending.append(_Pending(cand.id, cand.prompt_id, attempt, job, key))
+            pending.append(_Pending(stored_id(cand), cand.prompt_id, attempt, job, key))
     if pending:
         _run_pending(engine, batch_id, pending, lazy, report)
     with session_scope(engine) as session:
@@ -384,10 +392,10 @@ def _copy_cached(session: Session, cand: Candidate, batch_id: str, key: str) -> 
         .where(TestResult.execution_run_id == cached.id)
         .order_by(col(TestResult.id))
     ).all()
-    _drop_sandbox_errors(session, cand.id, 1)
+    _drop_sandbox_errors(session, stored_id(cand), 1)
     run = ExecutionRun(
         **cached.model_dump(exclude={"id", "candidate_id", "prompt_id", "batch_id", "created_at"}),
-        candidate_id=cand.id,
+        candidate_id=stored_id(cand),
         prompt_id=cand.prompt_id,
         batch_id=batch_id,
     )
@@ -396,7 +404,8 @@ def _copy_cached(session: Session, cand: Candidate, batch_id: str, key: str) -> 
     for test in tests:
         session.add(
             TestResult(
-                **test.model_dump(exclude={"id", "execution_run_id"}), execution_run_id=run.id
+                **test.model_dump(exclude={"id", "execution_run_id"}),
+                execution_run_id=stored_id(run),
             )
         )
     return True
@@ -422,9 +431,9 @@ def _save(
     key: str,
     outcome: ExecutionOutcome,
 ) -> None:
-    _drop_sandbox_errors(session, cand.id, attempt)
+    _drop_sandbox_errors(session, stored_id(cand), attempt)
     run = ExecutionRun(
-        candidate_id=cand.id,
+        candidate_id=stored_id(cand),
         prompt_id=cand.prompt_id,
         batch_id=batch_id,
         cache_key=key,
@@ -445,7 +454,7 @@ def _save(
     for test in outcome.tests:
         session.add(
             TestResult(
-                execution_run_id=run.id,
+                execution_run_id=stored_id(run),
                 name=test.name[:300],
                 outcome=test.outcome,
                 message=test.message,
@@ -479,7 +488,7 @@ def _decide_gradable(session: Session, batch_id: str, prompt_ids: list[int]) -> 
     for ref in references:
         prompt = session.get(Prompt, ref.prompt_id)
         assert prompt is not None
-        first, second = (verdicts.get(ref.id, {}).get(a) for a in (1, 2))
+        first, second = (verdicts.get(stored_id(ref), {}).get(a) for a in (1, 2))
         if Verdict.SANDBOX_ERROR in (first, second) or first is None or second is None:
             prompt.gradable = prompt.stable = None  # undecided: the factory's fault
         elif first != Verdict.PASSED and second != Verdict.PASSED:
@@ -493,10 +502,10 @@ def _decide_gradable(session: Session, batch_id: str, prompt_ids: list[int]) -> 
             )
         elif first != second:
             prompt.status, prompt.gradable, prompt.stable = PromptStatus.FLAKY, True, False
-            gradable.append(prompt.id)
+            gradable.append(stored_id(prompt))
         else:
             prompt.status, prompt.gradable, prompt.stable = PromptStatus.ACCEPTED, True, True
-            gradable.append(prompt.id)
+            gradable.append(stored_id(prompt))
         session.add(prompt)
     return gradable
 

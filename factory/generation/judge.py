@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from factory.db import session_scope
 from factory.generation.client import ChatClient
@@ -100,17 +100,17 @@ def run_judge(
     )
     with session_scope(engine) as session:
         candidate_ids = [candidate.id for candidate, _ in pairs]
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             delete(JudgeScore).where(
-                JudgeScore.candidate_id.in_(candidate_ids),  # type: ignore[union-attr]
-                JudgeScore.judge_model == model,
+                col(JudgeScore.candidate_id).in_(candidate_ids),
+                col(JudgeScore.judge_model) == model,
             )
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             delete(GenerationFailure).where(
-                GenerationFailure.batch_id == batch_id,
-                GenerationFailure.model == model,
-                GenerationFailure.error_type.startswith(JUDGE_FAILURE_PREFIX),  # type: ignore[attr-defined]
+                col(GenerationFailure.batch_id) == batch_id,
+                col(GenerationFailure.model) == model,
+                col(GenerationFailure.error_type).startswith(JUDGE_FAILURE_PREFIX),
             )
         )
         for (candidate, prompt), answer in zip(pairs, answers, strict=True):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from factory.db import session_scope
 from factory.errors import ConfigError
@@ -26,7 +26,7 @@ from factory.generation.replay import ReplayRejection, demo_replay_path, read_re
 from factory.generation.requests import ChatRequest
 from factory.generation.runner import Answer, answer_all
 from factory.generation.templates import generation_messages
-from factory.models import Candidate, GenerationFailure, Prompt, QuarantinedRecord
+from factory.models import Candidate, GenerationFailure, Prompt, QuarantinedRecord, stored_id
 from factory.settings import GenerationSettings
 from factory.vocab import CandidateSource, PromptStatus
 
@@ -114,7 +114,7 @@ def run_generation(
             session.exec(
                 select(Prompt)
                 .where(Prompt.batch_id == batch_id, Prompt.status == PromptStatus.ACCEPTED)
-                .order_by(Prompt.id)
+                .order_by(col(Prompt.id))
             )
         )
     report.prompts = len(prompts)
@@ -198,7 +198,7 @@ def _generated_candidate(prompt: Prompt, answer: Answer, settings: GenerationSet
     )
     request = answer.request
     return Candidate(
-        prompt_id=prompt.id,
+        prompt_id=stored_id(prompt),
         batch_id=prompt.batch_id,
         source=CandidateSource.GENERATED,
         model=request.model,
@@ -246,7 +246,7 @@ def _replay(
         report.replay_lines += 1
         candidates.append(
             Candidate(
-                prompt_id=prompt.id,
+                prompt_id=stored_id(prompt),
                 batch_id=prompt.batch_id,
                 source=CandidateSource.REPLAY,
                 model=record.model,
@@ -269,10 +269,10 @@ def _replace_failures(
     *,
     batch_prompts: list[Prompt],
 ) -> None:
-    session.exec(delete(GenerationFailure).where(GenerationFailure.batch_id == batch_id))  # type: ignore[call-overload]
-    session.exec(  # type: ignore[call-overload]
+    session.exec(delete(GenerationFailure).where(col(GenerationFailure.batch_id) == batch_id))
+    session.exec(
         delete(QuarantinedRecord).where(
-            QuarantinedRecord.batch_id == batch_id, QuarantinedRecord.stage == STAGE
+            col(QuarantinedRecord.batch_id) == batch_id, col(QuarantinedRecord.stage) == STAGE
         )
     )
     session.add_all(failures)

@@ -43,7 +43,7 @@ def read_lines(path: Path, *, max_line_bytes: int) -> Iterator[RawLine]:
     A cut line still yields (so it can be quarantined as oversize) but only its first bytes are
     kept. Raises UnreadableFileError when the file itself breaks off.
     """
-    opener: Callable[[Path], Any] = gzip.open if path.name.endswith(".gz") else open
+    opener: Callable[[Path, str], Any] = gzip.open if path.name.endswith(".gz") else open
     line_no = 0
     try:
         with opener(path, "rb") as handle:

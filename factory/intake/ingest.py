@@ -172,7 +172,9 @@ class _BatchIngestion:
                 Prompt.batch_id != batch.id
             )
         ).all()
-        self.index.add_stored((int(pid), sha, list(values)) for pid, sha, values in earlier)
+        self.index.add_stored(
+            (pid, sha, list(values)) for pid, sha, values in earlier if pid is not None
+        )
 
     def run(self, path: Path) -> None:
         try:

@@ -1,6 +1,7 @@
 """Alembic environment: migrations run on the connection factory.db.migrate() hands over."""
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import factory.models  # noqa: F401  (registers every table)
@@ -18,7 +19,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

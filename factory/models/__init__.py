@@ -3,6 +3,7 @@
 Importing this package registers every table on `SQLModel.metadata`.
 """
 
+from factory.models._base import stored_id
 from factory.models.execution import ExecutionRun, Finding, TestResult
 from factory.models.generation import Candidate, GenerationFailure, JudgeScore, LLMCacheEntry
 from factory.models.intake import (
@@ -24,6 +25,7 @@ from factory.models.review import (
 )
 
 __all__ = [
+    "stored_id",
     "Adjudication",
     "Annotation",
     "Batch",

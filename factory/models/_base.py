@@ -1,7 +1,7 @@
 """Shared column helpers for the factory's tables."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field
@@ -22,3 +22,14 @@ def json_field(default_factory: Any = dict) -> Any:
 
 def created_at_field() -> Any:
     return Field(default_factory=utcnow, nullable=False, index=True)
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def stored_id(row: _Stored) -> int:
+    """The primary key of a row read from (or flushed to) the database, where it always has one."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id

@@ -40,7 +40,7 @@ class Prompt(SQLModel, table=True):
     test_style: str = Field(default="pytest", max_length=20)  # pytest | check (HumanEval)
     reference_solution: str = text_field()
     # Optional scaled input generator for efficiency growth measurement (see factory.signals).
-    scaled_input: str = text_field(nullable=True, default=None)
+    scaled_input: str | None = text_field(nullable=True, default=None)
     licence: str = Field(default="", max_length=200)
     source: str = Field(default="", max_length=500)
     # "metadata" is reserved by SQLAlchemy's declarative base, hence the attribute name.

@@ -26,7 +26,7 @@ class EnqueueCounts:
     overlap: int = 0  # tasks needing more than one review
     by_strategy: dict[str, int] = field(default_factory=dict)
 
-    def as_metadata(self) -> dict[str, int]:
+    def metadata(self) -> dict[str, int]:
         flat = {k: v for k, v in asdict(self).items() if isinstance(v, int)}
         flat.update({f"strategy_{k}": v for k, v in self.by_strategy.items()})
         return flat

@@ -42,7 +42,7 @@ class ReviewQueueReport(StageReport):
 
     def metadata(self) -> Metadata:
         return {
-            **self.counts.as_metadata(),
+            **self.counts.metadata(),
             "tasks_total": self.progress.tasks,
             "reviews_required": self.progress.reviews_required,
             "reviewer_app": Markdown(REVIEWER_APP),

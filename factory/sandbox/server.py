@@ -60,7 +60,7 @@ rest is reaped and removed; the next job is read only after that, and a server w
 failed exits instead of serving another job.
 """
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # CPython's C module; typeshed has no stub
 import ast
 import base64
 import builtins
@@ -78,6 +78,13 @@ import struct
 import sys
 import time
 import traceback
+import types
+
+# Importing typing costs every worker memory (see _PRELOADABLE): these names exist for the type
+# checker only, which treats a TYPE_CHECKING block as taken whatever the name's value.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 _HEADER = struct.Struct(">I")
 _MAX_FRAME = 256 * 1024 * 1024
@@ -222,8 +229,8 @@ def send_json(fd, obj):
 
 
 def worker_main(code_obj, req_fd, resp_fd):
-    handles = []
-    module = {"__name__": "solution", "__builtins__": builtins}
+    handles: list[Any] = []
+    module: dict[str, Any] = {"__name__": "solution", "__builtins__": builtins}
     sys.modules["solution"] = type(sys)("solution")
 
     def resolve(data):
@@ -289,7 +296,7 @@ class _Abort(BaseException):
     """A non-assert statement of check() failed; the remaining ones cannot run."""
 
 
-_remote_exception_types = {}
+_remote_exception_types: dict[str, type] = {}
 
 
 def _remote_exception(name, message):
@@ -389,7 +396,7 @@ class RemoteGlobal:
         return f"<candidate {self._name}>"
 
 
-class RemoteModule(type(sys)):
+class RemoteModule(types.ModuleType):
     """`import solution` / `from solution import f` in pytest-style tests."""
 
     def __init__(self, channel):
@@ -456,9 +463,9 @@ def _instrument_check(tree):
     if check is None:
         raise ValueError("the tests define no check(candidate) function")
     statements = list(check.body)
-    body = []
+    body: list[ast.stmt] = []
     for index, stmt in enumerate(statements):
-        loc = {
+        loc: dict[str, Any] = {
             "lineno": stmt.lineno,
             "col_offset": stmt.col_offset,
             "end_lineno": stmt.end_lineno,
@@ -493,7 +500,7 @@ def _instrument_check(tree):
 def run_check_tests(prepared, channel, entry_point, recorder):
     """Run check() from `prepared` (CheckCache's compiled code, wrapped statements and names)."""
     code, statements, names = prepared
-    namespace = {"__name__": "tests", "__builtins__": builtins}
+    namespace: dict[str, Any] = {"__name__": "tests", "__builtins__": builtins}
     clock = {"t": time.perf_counter()}
     internal = (WorkerTimeout, WorkerGone, _Abort)
 
@@ -669,7 +676,7 @@ def _pytest_in_child(job, tests_src, rpc_fd, ctrl_fd):
     if frames is not None:
         write_frames(ctrl_fd, *frames)
         return
-    lost = {"runner_lost": True}
+    lost: dict[str, int] = {"runner_lost": True}
     if os.WIFSIGNALED(status):
         lost["runner_signal"] = os.WTERMSIG(status)
     send_report(ctrl_fd, lost)
@@ -733,7 +740,7 @@ def _close_fds_except(keep):
     os.closerange(last + 1, 65536)
 
 
-_worker_streams = {}
+_worker_streams: "dict[int, tuple[TextIO, ...]]" = {}
 
 
 def _streams_for_workers():
@@ -796,7 +803,7 @@ def _process_settings(pid):
     )
 
 
-_own_baseline = {}
+_own_baseline: dict[int, tuple[object, ...]] = {}
 
 
 def _server_changed():
@@ -827,7 +834,7 @@ class Runner:
     def __init__(self):
         self.owner = os.getpid()
         parent, child = socket.socketpair()
-        self.pid = os.fork()
+        self.pid: int | None = os.fork()
         if self.pid == 0:
             try:
                 parent.close()
@@ -854,6 +861,7 @@ class Runner:
         Every signal and limit change a candidate's process made was made before that process
         died, so it is in effect now: a runner stopped is resumed (SIGCONT also drops a pending
         stop), one that was killed cannot answer the ping, and changed limits show."""
+        assert self.pid is not None  # only asked of a runner not yet reaped
         try:
             os.kill(self.pid, signal.SIGCONT)
             os.write(self.fd, b"P")
@@ -1062,7 +1070,8 @@ def run_job(job, code, tests, deliver=None):
         tests_buf[:] = bytes(len(tests_buf))
         runner_end.close()
     deadline = started + job["timeout_s"] + _RUNNER_GRACE_S
-    frame = report = None
+    frame: Any = None  # the runner's record, decoded
+    report = None
     try:
         frame = json.loads(read_frame(runner.fd, deadline))
         report = read_frame(runner.fd, deadline)  # forwarded as is, never decoded here
@@ -1150,13 +1159,13 @@ def main():
         except EOFError:
             return
         code = bytes(read_exact(stdin, job["code_len"])).decode("utf-8", "replace")
-        pending = []
+        pending: list[bytearray] = []
 
         def read_tests(size=job["tests_len"], pending=pending):
             pending.append(read_exact(stdin, size))
             return pending[-1]
 
-        sent = []
+        sent: list[bool] = []
 
         def deliver(result, report, sent=sent):
             # Two frames per job: the server's own facts, then the runner's record, unread.

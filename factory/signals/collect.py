@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from factory.db import session_scope
 from factory.models import Candidate, ExecutionRun, Finding, Prompt
@@ -206,6 +206,6 @@ def _replace_findings(session: Session, signals: dict[int, list[Signal]]) -> Non
     candidate_ids = list(signals)
     if not candidate_ids:
         return
-    session.exec(delete(Finding).where(Finding.candidate_id.in_(candidate_ids)))  # type: ignore[call-overload,union-attr]
+    session.exec(delete(Finding).where(col(Finding.candidate_id).in_(candidate_ids)))
     for candidate_id, found in signals.items():
         session.add_all(signal.to_finding(candidate_id) for signal in found)

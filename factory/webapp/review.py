@@ -1,11 +1,12 @@
 """Sign-in, the reviewer's queue and review page, and the senior adjudication pages."""
 
 import secrets
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import bindparam
-from sqlmodel import Session, func, select
+from sqlalchemy import Engine, bindparam
+from sqlmodel import Session, col, func, select
 from starlette.datastructures import FormData
 
 from factory.models import Annotation, Reviewer, ReviewTask, TaskClaim
@@ -13,6 +14,7 @@ from factory.models._base import utcnow
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
 from factory.review.queue import claim_next, skip_claim, submit_review
+from factory.settings import ReviewSettings
 from factory.vocab import (
     DIMENSIONS,
     PREFERENCE_MAX,
@@ -24,6 +26,7 @@ from factory.vocab import (
 from factory.webapp import auth
 from factory.webapp.pages import flash, render, see_other
 from factory.webapp.rendering import (
+    ReviewView,
     canonical_preference,
     displayed_order,
     review_view,
@@ -43,7 +46,7 @@ SKIP_REASONS = (
 )
 
 
-def _engine(request: Request):  # type: ignore[no-untyped-def]
+def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
@@ -52,7 +55,7 @@ def _read_session(request: Request) -> Session:
     return Session(_engine(request), expire_on_commit=False)
 
 
-def _review_settings(request: Request):  # type: ignore[no-untyped-def]
+def _review_settings(request: Request) -> ReviewSettings:
     return request.app.state.config.review
 
 
@@ -118,7 +121,7 @@ def home(request: Request, user: auth.SignedIn = Signed) -> HTMLResponse:
             .select_from(ReviewTask)
             .where(
                 ReviewTask.status == TaskStatus.OPEN,
-                ReviewTask.language.in_(user.languages or [""]),
+                col(ReviewTask.language).in_(user.languages or [""]),
             )
         ).one()
     return render(
@@ -145,8 +148,8 @@ def next_task(request: Request, user: auth.SignedIn = Signed, _form: FormData = 
 
 _CLAIM_AND_TASK = (
     select(TaskClaim, ReviewTask)
-    .join(ReviewTask, ReviewTask.id == TaskClaim.task_id)
-    .where(TaskClaim.id == bindparam("claim_id"))
+    .join(ReviewTask, col(ReviewTask.id) == TaskClaim.task_id)
+    .where(col(TaskClaim.id) == bindparam("claim_id"))
 )
 
 
@@ -207,7 +210,9 @@ def _int_field(form: FormData, name: str, label: str) -> int:
         raise ReviewError(f"{label} is missing") from None
 
 
-def parse_review_form(form: FormData, task: ReviewTask, *, swapped: bool):  # type: ignore[no-untyped-def]
+def parse_review_form(
+    form: FormData, task: ReviewTask, *, swapped: bool
+) -> tuple[int, dict[int, dict[str, int]], str]:
     """(canonical preference, scores by candidate id, rationale) from the page's fields."""
     left_id, right_id = displayed_order(task, swapped=swapped)
     scores: dict[int, dict[str, int]] = {left_id: {}, right_id: {}}
@@ -242,6 +247,7 @@ def submit(
     request: Request, claim_id: int, user: auth.SignedIn = Signed, form: FormData = Form
 ) -> Response:
     claim, task = _claim_of(request, claim_id, user)
+    assert claim.id is not None  # a row read from the database
     try:
         preference, scores, rationale = parse_review_form(form, task, swapped=claim.swapped)
         submit_review(
@@ -269,6 +275,7 @@ def submit(
 @router.post("/review/{claim_id}/skip")
 def skip(request: Request, claim_id: int, user: auth.SignedIn = Signed, form: FormData = Form):
     claim, task = _claim_of(request, claim_id, user)
+    assert claim.id is not None  # a row read from the database
     reason = str(form.get("reason", "")).strip()
     detail = str(form.get("detail", "")).strip()
     full = f"{reason}: {detail}" if reason and detail else reason or detail
@@ -287,7 +294,9 @@ def adjudication_list(request: Request, user: auth.SignedIn = Senior) -> HTMLRes
     return render(request, "adjudication_list.html", {"user": user, "tasks": tasks})
 
 
-def _disputed(request: Request, task_id: int):  # type: ignore[no-untyped-def]
+def _disputed(
+    request: Request, task_id: int
+) -> tuple[ReviewTask, ReviewView, Sequence[tuple[Annotation, str]]]:
     with _read_session(request) as session:
         task = session.get(ReviewTask, task_id)
         if task is None:
@@ -295,9 +304,9 @@ def _disputed(request: Request, task_id: int):  # type: ignore[no-untyped-def]
         view = review_view(session, task, swapped=False)
         reviews = session.exec(
             select(Annotation, Reviewer.username)
-            .join(Reviewer, Reviewer.id == Annotation.reviewer_id)
+            .join(Reviewer, col(Reviewer.id) == Annotation.reviewer_id)
             .where(Annotation.task_id == task_id)
-            .order_by(Annotation.id)
+            .order_by(col(Annotation.id))
         ).all()
     return task, view, reviews
 

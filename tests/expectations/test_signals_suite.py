@@ -16,8 +16,9 @@ BATCH = "batch-signals-gate"
 
 def test_the_gate_passes_with_all_evidence_and_fails_when_some_is_missing(engine: Engine) -> None:
     (prompt,) = add_humaneval_batch(engine, BATCH, [0])
-    good = add_candidate(engine, prompt, "def has_close_elements(n, t):\n    return False\n")
-    broken = add_candidate(engine, prompt, "def has_close_elements(n, t):\n    return (\n", model="b")
+    header = "def has_close_elements(n, t):\n"
+    good = add_candidate(engine, prompt, header + "    return False\n")
+    broken = add_candidate(engine, prompt, header + "    return (\n", model="b")
     add_execution_run(engine, good, verdict="passed")
     add_execution_run(engine, broken, verdict="error", tests_passed=0)
     config = FactoryConfig()
