@@ -14,7 +14,6 @@ they are replaced by the next run. Results are written in chunks, so an interrup
 what it finished.
 """
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -35,6 +34,7 @@ from factory.models import (
     TestResult,
     stored_id,
 )
+from factory.models.generation import code_sha256
 from factory.sandbox import SUPPORTED_LANGUAGES, ExecutionJob, ExecutionOutcome, Sandbox
 from factory.settings import SandboxSettings
 from factory.stages.context import StageContext
@@ -258,13 +258,13 @@ def _ensure_references(session: Session, prompts: list[Prompt]) -> list[Candidat
                 model=REFERENCE_MODEL,
                 sample_index=0,
                 code=code,
-                code_sha256=hashlib.sha256(code.encode()).hexdigest(),
+                code_sha256=code_sha256(code),
                 extraction="reference",  # not extracted from a reply: taken as is
                 provenance="the prompt's reference solution",
             )
             session.add(cand)
         elif cand.code != code:  # the prompt's reference was corrected: follow it
-            cand.code, cand.code_sha256 = code, hashlib.sha256(code.encode()).hexdigest()
+            cand.code, cand.code_sha256 = code, code_sha256(code)
             session.add(cand)
         references.append(cand)
     session.flush()

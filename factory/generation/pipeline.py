@@ -8,7 +8,6 @@ Writes are idempotent: a candidate is keyed by (prompt, source, model, sample in
 in place on a rerun; the batch's failure and quarantine rows from generation are replaced.
 """
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from factory.generation.requests import ChatRequest
 from factory.generation.runner import Answer, answer_all
 from factory.generation.templates import generation_messages
 from factory.models import Candidate, GenerationFailure, Prompt, QuarantinedRecord, stored_id
+from factory.models.generation import code_sha256
 from factory.settings import GenerationSettings
 from factory.vocab import CandidateSource, PromptStatus
 
@@ -206,7 +206,7 @@ def _generated_candidate(prompt: Prompt, answer: Answer, settings: GenerationSet
         request_sha256=request.sha256(),
         raw_reply=completion.text,
         code=extraction.code,
-        code_sha256=_sha256(extraction.code),
+        code_sha256=code_sha256(extraction.code),
         extraction=extraction.method,
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
@@ -253,7 +253,7 @@ def _replay(
                 sample_index=record.sample_index,
                 raw_reply=record.code,
                 code=record.code,
-                code_sha256=_sha256(record.code),
+                code_sha256=code_sha256(record.code),
                 extraction=REPLAY,
                 provenance=record.provenance,
             )
@@ -328,10 +328,6 @@ def _upsert(session: Session, draft: Candidate, report: GenerationReport) -> Non
         report.candidates_updated += 1
     else:
         report.candidates_unchanged += 1
-
-
-def _sha256(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def has_code(candidate: Candidate) -> bool:

@@ -1,5 +1,6 @@
 """Candidate solutions, the LLM request cache, and requests that finally failed."""
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -71,3 +72,8 @@ class JudgeScore(SQLModel, table=True):
     score: int
     rationale: str = text_field()
     created_at: datetime = created_at_field()
+
+
+def code_sha256(code: str) -> str:
+    """The hash a candidate's code is stored, deduplicated and cached under."""
+    return hashlib.sha256(code.encode()).hexdigest()
