@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -134,7 +135,9 @@ class IntakeSettings(_Section):
     shingle_size: int = 5
     decontamination_benchmarks: list[str] = Field(default_factory=lambda: ["humaneval"])
     decontamination_ngram: int = 13
-    decontamination_threshold: float = 0.5  # share of the prompt's n-grams found in an item
+    decontamination_threshold: float = 0.5  # share of a field's n-grams found in one item
+    # JSONL benchmark files (factory, HumanEval or MBPP records) checked like the named sets.
+    decontamination_files: list[str] = Field(default_factory=list)
     # The intake gate fails a batch when more than this share of its records is quarantined.
     max_quarantine_share: float = 0.25
 
@@ -204,6 +207,9 @@ class ReviewSettings(_Section):
     gold_rate: float = 0.05
     lease_seconds: int = 1800
     disagreement_threshold: int = 3  # max |preference difference| before adjudication
+    # Reviews that point opposite ways (one favours A, another B): "adjudicate" sends them to a
+    # senior whatever their distance; "mean" lets the mean decide within the threshold.
+    opposite_direction: Literal["adjudicate", "mean"] = "adjudicate"
 
 
 class AgreementSettings(_Section):
@@ -218,6 +224,9 @@ class AgreementSettings(_Section):
     exclude_flagged_reviewers: bool = True
     # Fail a batch whose reviews give no judged agreement figure at all (no overlap, no gold).
     require_agreement_evidence: bool = True
+    # What a gated cell is judged on: "lower_bound" (the 95% bootstrap interval's lower end must
+    # clear the threshold) or "point" (the estimate alone).
+    gate_on: Literal["lower_bound", "point"] = "lower_bound"
 
 
 class PackagingSettings(_Section):
@@ -226,7 +235,11 @@ class PackagingSettings(_Section):
     formats: list[str] = Field(default_factory=lambda: ["parquet"])
     exclude_contaminated: bool = True
     allow_simulated: bool = False
-    licence: str = "apache-2.0"
+    # The licence of prompts whose records declare none (your own data); the release's licence
+    # comes from its prompts' licences, listed per source when they differ.
+    licence: str = ""
+    # Why flagged prompts are kept when exclude_contaminated is off; the data card quotes it.
+    contamination_note: str = ""
     seed: int = 0
     version: str = ""  # empty: bump the minor version whenever the content changes
     rows_per_group: int = 10_000  # Parquet row group size; bounds the writer's memory

@@ -10,9 +10,9 @@ import getpass
 import os
 import sys
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from factory.db import open_database
+from factory.db import open_database, session_scope
 from factory.models import Reviewer
 from factory.settings import REVIEWER_PASSWORD_ENV as PASSWORD_ENV
 from factory.settings import WEBAPP_SECURE_COOKIES_ENV, environment, load_config
@@ -69,8 +69,8 @@ def add_reviewer(args: argparse.Namespace) -> int:
         password_hash = hash_password(_password(args))
     except ValueError as exc:
         raise SystemExit(str(exc)) from exc
-    engine = open_database()
-    with Session(engine) as session:
+    # One transaction that keeps its objects readable after commit (expire_on_commit=False).
+    with session_scope(open_database()) as session:
         reviewer = session.exec(select(Reviewer).where(Reviewer.username == args.username)).first()
         verb = "updated"
         if reviewer is None:
@@ -84,8 +84,8 @@ def add_reviewer(args: argparse.Namespace) -> int:
         reviewer.password_hash = password_hash
         reviewer.active = True
         session.add(reviewer)
-        session.commit()
-    print(f"{verb} {args.role} {args.username} ({', '.join(reviewer.languages)})")
+        languages = ", ".join(reviewer.languages)
+    print(f"{verb} {args.role} {args.username} ({languages})")
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.errors import RecordError
+from factory.intake.control_chars import check_control_characters
 from factory.intake.records import IntakeRecord, RawLine
 from factory.vocab import Language, TaskType
 
@@ -84,7 +85,9 @@ def parse_line(raw: RawLine, *, max_line_bytes: int) -> IntakeRecord:
             f"{raw.data[exc.start : exc.start + 1]!r}); re-encode the file as UTF-8",
         ) from exc
     try:
-        value = json.loads(text)
+        # Not strict: a raw control character inside a string is then reported by its field
+        # and offset (control_character) rather than as a bare JSON error.
+        value = json.loads(text, strict=False)
     except json.JSONDecodeError as exc:
         raise RecordError(
             "malformed_json",
@@ -95,6 +98,7 @@ def parse_line(raw: RawLine, *, max_line_bytes: int) -> IntakeRecord:
             "not_an_object",
             f"the line is a JSON {type(value).__name__}, not an object with the record's fields",
         )
+    check_control_characters(value, _any_id(value))
     return adapt(value)
 
 

@@ -1,13 +1,15 @@
 """Ingest one batch file: every line ends up accepted, quarantined or recorded as a duplicate.
 
-All rows of a batch are written in one transaction, so a batch is never half-written. The batch
-is identified by the sha256 of the file's bytes: ingesting the same content again writes nothing
-and returns the report of the first ingestion.
+All rows of a batch are written in one transaction, so a batch is never half-written; inside it,
+each record's rows go in their own SAVEPOINT, so a record the database refuses is quarantined
+with the database's reason instead of aborting the others. The batch is identified by the sha256
+of the file's bytes: ingesting the same content again writes nothing and returns the report of
+the first ingestion.
 """
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +34,9 @@ from factory.models import (
     Prompt,
     QuarantinedRecord,
     ScrubEvent,
+    stored_id,
 )
+from factory.models.storable_text import WRITE_REFUSALS, database_reason, escape_unstorable
 from factory.settings import FactoryConfig
 from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
 from factory.vocab import Language
@@ -158,7 +162,12 @@ def _session(session_or_engine: Session | Engine) -> Iterator[Session]:
 
 
 class _BatchIngestion:
-    """The state of one batch while its lines are processed in file order."""
+    """The state of one batch while its lines are processed in file order.
+
+    Each record's rows are written in their own SAVEPOINT: a record the database still refuses
+    (PostgreSQL and SQLite differ in what they hold) is rolled back alone and quarantined with
+    the database's reason, and the rest of the batch is committed with it.
+    """
 
     def __init__(self, session: Session, batch: Batch, config: FactoryConfig) -> None:
         self.session = session
@@ -166,6 +175,9 @@ class _BatchIngestion:
         self.settings = config.intake
         self.seen_ids: dict[str, int] = {}  # external id -> line it was first seen on
         self.formats: Counter[str] = Counter()
+        # received, accepted, quarantined, duplicates, contaminated: kept here, not on the batch
+        # row, so that a rolled-back savepoint cannot reload them from the database.
+        self.counts: Counter[str] = Counter()
         self.index = DuplicateIndex(self.settings)
         earlier = session.exec(
             select(Prompt.id, Prompt.normalized_sha256, Prompt.minhash).where(
@@ -179,13 +191,15 @@ class _BatchIngestion:
     def run(self, path: Path) -> None:
         try:
             for raw in read_lines(path, max_line_bytes=self.settings.max_line_bytes):
-                self.batch.received += 1
+                self.counts["received"] += 1
                 self._one_line(raw)
         except UnreadableFileError as exc:
-            self.batch.received += 1
+            self.counts["received"] += 1
             self._quarantine(
                 RawLine(exc.line_no, b""), RecordError("unreadable_file", str(exc)), None
             )
+        for name in ("received", "accepted", "quarantined", "duplicates", "contaminated"):
+            setattr(self.batch, name, self.counts[name])
         self.batch.format = "+".join(sorted(self.formats)) if self.formats else "unknown"
         self.session.add(self.batch)
 
@@ -206,23 +220,58 @@ class _BatchIngestion:
         except RecordError as error:
             self._quarantine(raw, error, record)
             return
-        self.seen_ids[record.external_id] = raw.line_no
         self._accept_or_dedup(raw, record)
 
-    def _quarantine(self, raw: RawLine, error: RecordError, record: IntakeRecord | None) -> None:
-        self.batch.quarantined += 1
-        external_id = error.record_id or (record.external_id if record else None)
-        self.session.add(
-            QuarantinedRecord(
-                batch_id=self.batch.id,
-                stage="intake",
-                line_no=raw.line_no,
-                external_id=external_id[:300] if external_id else None,
-                reason_code=error.code,
-                reason=f"line {raw.line_no}: {error.reason}",
-                raw_text=raw.text().replace("\x00", "\ufffd"),
-            )
+    def _isolated(self, write: Callable[[], None]) -> str | None:
+        """Run `write` in a SAVEPOINT; None when it was stored, else the database's reason."""
+        try:
+            with self.session.begin_nested():
+                write()
+                self.session.flush()
+        except WRITE_REFUSALS as exc:
+            return database_reason(exc)
+        return None
+
+    def _refused(self, raw: RawLine, record: IntakeRecord, reason: str) -> None:
+        self._quarantine(
+            raw,
+            RecordError(
+                "database_rejected",
+                f"the database refused the record: {reason}",
+                record_id=record.external_id,
+            ),
+            record,
         )
+
+    def _quarantine(self, raw: RawLine, error: RecordError, record: IntakeRecord | None) -> None:
+        self.counts["quarantined"] += 1
+        external_id = error.record_id or (record.external_id if record else None)
+        safe_id, id_escaped = escape_unstorable(external_id[:300]) if external_id else (None, False)
+        reason, _ = escape_unstorable(f"line {raw.line_no}: {error.reason}")
+        raw_text, raw_escaped = escape_unstorable(raw.text())
+
+        def row(text: str, note: str = "") -> Callable[[], None]:
+            return lambda: self.session.add(
+                QuarantinedRecord(
+                    batch_id=self.batch.id,
+                    stage="intake",
+                    line_no=raw.line_no,
+                    external_id=safe_id[:300] if safe_id else None,
+                    reason_code=error.code,
+                    reason=reason + note,
+                    raw_text=text,
+                    raw_escaped=raw_escaped or id_escaped,
+                )
+            )
+
+        refusal = self._isolated(row(raw_text))
+        if refusal is not None:  # keep the verdict on the record even if its text cannot go in
+            note = f" (its text could not be stored: {refusal})"
+            if self._isolated(row("", note)) is not None:
+                raise FactoryUserError(
+                    f"line {raw.line_no}: the database refused even the quarantine row of this "
+                    f"record ({refusal}); nothing of the batch was written"
+                )
 
     def _accept_or_dedup(self, raw: RawLine, record: IntakeRecord) -> None:
         prompt_text, removals = scrub_text(record.prompt, "prompt")
@@ -231,21 +280,27 @@ class _BatchIngestion:
             tests, test_removals = scrub_python_comments(tests, "tests")
             removals += test_removals
         sha = exact_key(record.language, prompt_text)
-        minhash = signature(prompt_text, self.settings)
+        minhash = signature(prompt_text, self.settings, language=record.language)
         match = self.index.find(sha, minhash)
         if match is not None:
-            self.batch.duplicates += 1
-            self.session.add(
-                DuplicateRecord(
-                    batch_id=self.batch.id,
-                    line_no=raw.line_no,
-                    external_id=record.external_id,
-                    kind=match.kind,
-                    similarity=match.similarity,
-                    duplicate_of_prompt_id=match.prompt_id,
-                    raw_text=raw.text(),
+            refusal = self._isolated(
+                lambda: self.session.add(
+                    DuplicateRecord(
+                        batch_id=self.batch.id,
+                        line_no=raw.line_no,
+                        external_id=record.external_id,
+                        kind=match.kind,
+                        similarity=match.similarity,
+                        duplicate_of_prompt_id=match.prompt_id,
+                        raw_text=raw.text(),
+                    )
                 )
             )
+            if refusal is not None:
+                self._refused(raw, record, refusal)
+                return
+            self.seen_ids[record.external_id] = raw.line_no
+            self.counts["duplicates"] += 1
             return
         contamination = find_contamination(prompt_text, self.settings)
         prompt = Prompt(
@@ -267,32 +322,40 @@ class _BatchIngestion:
             minhash=stored_signature(minhash),
             contaminated=bool(contamination),
         )
-        self.session.add(prompt)
-        self.session.flush()  # the id links scrub events, flags and later duplicates to it
-        assert prompt.id is not None
-        self.batch.accepted += 1
-        self.batch.contaminated += bool(contamination)
-        self.index.add(prompt.id, sha, minhash)
-        for removal in removals:
-            self.session.add(
-                ScrubEvent(
-                    prompt_id=prompt.id,
-                    field_name=removal.field_name,
-                    kind=removal.kind,
-                    matched=removal.matched,
-                    replacement=removal.replacement,
+
+        def write() -> None:
+            self.session.add(prompt)
+            self.session.flush()  # the id links scrub events, flags and later duplicates to it
+            prompt_id = stored_id(prompt)
+            for removal in removals:
+                self.session.add(
+                    ScrubEvent(
+                        prompt_id=prompt_id,
+                        field_name=removal.field_name,
+                        kind=removal.kind,
+                        matched=removal.matched,
+                        replacement=removal.replacement,
+                    )
                 )
-            )
-        for hit in contamination:
-            self.session.add(
-                ContaminationFlag(
-                    prompt_id=prompt.id,
-                    benchmark=hit.benchmark,
-                    benchmark_item_id=hit.item_id,
-                    ngram_size=hit.ngram_size,
-                    overlap=hit.overlap,
+            for hit in contamination:
+                self.session.add(
+                    ContaminationFlag(
+                        prompt_id=prompt_id,
+                        benchmark=hit.benchmark,
+                        benchmark_item_id=hit.item_id,
+                        ngram_size=hit.ngram_size,
+                        overlap=hit.overlap,
+                    )
                 )
-            )
+
+        refusal = self._isolated(write)
+        if refusal is not None:
+            self._refused(raw, record, refusal)
+            return
+        self.seen_ids[record.external_id] = raw.line_no
+        self.counts["accepted"] += 1
+        self.counts["contaminated"] += bool(contamination)
+        self.index.add(stored_id(prompt), sha, minhash)
 
 
 def build_report(session: Session, batch: Batch) -> IntakeReport:

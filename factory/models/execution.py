@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from factory.models._base import created_at_field, text_field
+from factory.models.storable_text import escaped_flag_field
 
 
 class ExecutionRun(SQLModel, table=True):
@@ -27,6 +28,9 @@ class ExecutionRun(SQLModel, table=True):
     peak_memory_kb: int = 0
     stdout: str = text_field()  # truncated to the configured bound
     stderr: str = text_field()
+    # True when stdout, stderr or error_type had characters no database can hold (NUL, lone
+    # surrogates, other controls) escaped as \x00 / \ud800 (factory.models.storable_text).
+    output_escaped: bool = escaped_flag_field()
     created_at: datetime = created_at_field()
 
 
@@ -39,6 +43,7 @@ class TestResult(SQLModel, table=True):
     outcome: str = Field(max_length=20)  # passed | failed | error | skipped
     message: str = text_field()  # assertion message or exception text
     duration_s: float = 0.0
+    output_escaped: bool = escaped_flag_field()  # name or message escaped, as on ExecutionRun
 
 
 class Finding(SQLModel, table=True):

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from factory.models._base import created_at_field, json_field, text_field
+from factory.models.storable_text import escaped_flag_field
 
 
 class Batch(SQLModel, table=True):
@@ -68,6 +69,9 @@ class QuarantinedRecord(SQLModel, table=True):
     reason_code: str = Field(max_length=60, index=True)  # e.g. malformed_json, missing_field
     reason: str = text_field()  # a sentence a person can act on
     raw_text: str = text_field()  # the bytes as received (decoded with replacement if needed)
+    # True when raw_text or external_id had characters no database can hold (NUL, lone
+    # surrogates, other controls) escaped as \x00 / \ud800 (factory.models.storable_text).
+    raw_escaped: bool = escaped_flag_field()
     created_at: datetime = created_at_field()
 
 

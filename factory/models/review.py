@@ -52,6 +52,8 @@ class ReviewTask(SQLModel, table=True):
     is_gold: bool = Field(default=False, index=True)
     gold_preference: int | None = None  # the known answer on the -3..3 scale
     status: str = Field(default="open", max_length=20, index=True)  # vocab.TaskStatus
+    # Why the task went to a senior: "direction" (reviews point opposite ways) or "distance".
+    adjudication_reason: str | None = Field(default=None, max_length=20)
     priority: int = 0
     created_at: datetime = created_at_field()
     completed_at: datetime | None = None
@@ -109,4 +111,9 @@ class Adjudication(SQLModel, table=True):
     reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
     preference: int
     rationale: str = text_field()
+    # A senior may choose a candidate the safety veto would refuse (a high-severity security
+    # finding or failing tests) only with this flag and a written reason.
+    override_veto: bool = False
+    override_reason: str = text_field()
+    simulated: bool = False  # decided by the simulated senior of a demonstration
     created_at: datetime = created_at_field()

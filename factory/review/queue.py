@@ -280,6 +280,7 @@ def submit_review(
     scores: Scores,
     rationale: str,
     disagreement_threshold: int,
+    opposite_direction: str = "adjudicate",
     now: datetime | None = None,
 ) -> SubmitResult:
     """Record a review for the reviewer's claim; `preference` is in canonical A/B order.
@@ -326,7 +327,13 @@ def submit_review(
             ],
         )
         session.flush()  # the task's new review_count, before resolving reads the annotations
-        resolve_if_complete(session, task, disagreement_threshold=disagreement_threshold, now=now)
+        resolve_if_complete(
+            session,
+            task,
+            disagreement_threshold=disagreement_threshold,
+            opposite_direction=opposite_direction,
+            now=now,
+        )
         assert task.id is not None  # a row read from the database
         return SubmitResult(annotation_id, task.id, task.status)
 

@@ -2,8 +2,9 @@
 
 They claim and submit through the same queue as people. Their judgements are derived from the
 automatic evidence (test verdicts and findings per dimension) with seeded noise, so they look
-plausible but carry no human judgement: every reviewer and annotation they make is flagged
-`simulated`, and packaging refuses such work unless explicitly allowed.
+plausible but carry no human judgement: every reviewer, annotation and adjudication they make
+is flagged `simulated`, and packaging refuses such work unless explicitly allowed. Disputed tasks
+are decided by a simulated senior that follows the safety veto and never overrides it.
 """
 
 import hashlib
@@ -16,6 +17,7 @@ from sqlmodel import Session, col
 
 from factory.db import session_scope
 from factory.models import Annotation, ExecutionRun, Finding, Reviewer, ReviewTask
+from factory.packaging.safety import candidate_flaws
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.completion import batch_progress
 from factory.review.queue import claim_next, submit_review
@@ -102,8 +104,8 @@ def load_evidence(session: Session, candidate_ids: list[int]) -> dict[int, Evide
     return {c: Evidence(c, verdicts.get(c), findings[c]) for c in candidate_ids}
 
 
-def _noisy(value: int, rng: random.Random, low: int, high: int) -> int:
-    if rng.random() < NOISE_PROBABILITY:
+def _noisy(value: int, rng: random.Random | None, low: int, high: int) -> int:
+    if rng is not None and rng.random() < NOISE_PROBABILITY:
         value += rng.choice((-1, 1))
     return max(low, min(high, value))
 
@@ -119,9 +121,10 @@ def hidden_quality_shift(candidate_id: int, dimension: str) -> int:
     return QUALITY_SHIFTS[-1][0]
 
 
-def simulated_scores(evidence: Evidence, rng: random.Random) -> dict[str, int]:
+def simulated_scores(evidence: Evidence, rng: random.Random | None) -> dict[str, int]:
     """1-5 per dimension: tests decide correctness, each finding costs a point elsewhere, and a
-    hidden quality shared by all simulated reviewers spreads candidates the evidence ties."""
+    hidden quality shared by all simulated reviewers spreads candidates the evidence ties.
+    Without `rng`, no noise."""
     scores = {}
     for dimension in DIMENSIONS:
         if dimension == Dimension.CORRECTNESS:
@@ -137,11 +140,11 @@ def simulated_scores(evidence: Evidence, rng: random.Random) -> dict[str, int]:
 
 def simulated_preference(score_a: dict[str, int], score_b: dict[str, int], rng: random.Random):
     """Canonical preference from the score gap, correctness counting double."""
+    return _noisy(round((_total(score_b) - _total(score_a)) / 2), rng, -3, 3)
 
-    def total(scores: dict[str, int]) -> int:
-        return sum(scores.values()) + scores[Dimension.CORRECTNESS]
 
-    return _noisy(round((total(score_b) - total(score_a)) / 2), rng, -3, 3)
+def _total(scores: dict[str, int]) -> int:
+    return sum(scores.values()) + scores[Dimension.CORRECTNESS]
 
 
 def _rationale(preference: int, a: Evidence, b: Evidence) -> str:
@@ -235,21 +238,40 @@ def _submit_simulated(
         scores={a: score_a, b: score_b},
         rationale=_rationale(preference, evidence[a], evidence[b]),
         disagreement_threshold=settings.disagreement_threshold,
+        opposite_direction=settings.opposite_direction,
     )
 
 
 def _adjudicate_simulated(engine: Engine, task_id: int, senior_id: int) -> None:
+    """The simulated senior decides from the evidence, as the safety veto would: a candidate
+    that passes clean beats one with a high-severity security finding or failing tests; else the
+    evidence-based scores decide, without noise. It never overrides the veto."""
     with Session(engine) as session:
+        task = session.get(ReviewTask, task_id)
+        assert task is not None
+        a, b = task.candidate_a_id, task.candidate_b_id
+        evidence = load_evidence(session, [a, b])
+        flaws = candidate_flaws(session, [a, b])
         preferences = list(
             session.scalars(
                 select(col(Annotation.preference)).where(col(Annotation.task_id) == task_id)
             )
         )
-    decision = round(sum(preferences) / len(preferences))
+    clean = {c: flaws[c].clean for c in (a, b)}
+    if clean[a] != clean[b]:
+        decision = -2 if clean[a] else 2
+        why = f"only {'A' if clean[a] else 'B'} passes its tests without a high-severity finding"
+    else:
+        scores = {c: simulated_scores(evidence[c], None) for c in (a, b)}  # without noise
+        decision = max(-3, min(3, round((_total(scores[b]) - _total(scores[a])) / 2)))
+        why = "decided on the evidence-based scores"
     adjudicate(
         engine,
         task_id,
         senior_id,
         preference=decision,
-        rationale=f"[simulated] settled on the mean of {len(preferences)} reviews",
+        rationale=(
+            f"[simulated] {PREFERENCE_LABELS[decision]}: {why} "
+            f"(reviews: {', '.join(map(str, preferences))})"
+        ),
     )

@@ -258,6 +258,7 @@ def submit(
             scores=scores,
             rationale=rationale,
             disagreement_threshold=_review_settings(request).disagreement_threshold,
+            opposite_direction=_review_settings(request).opposite_direction,
         )
     except LeaseExpiredError as exc:
         flash(request, str(exc), "error")
