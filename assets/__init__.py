@@ -12,6 +12,7 @@ from assets import (
     publishing,
     review,
     signals,
+    signoff,
 )
 
 # Every stage module, in chain order. Definitions loads assets and checks from these.
@@ -22,6 +23,7 @@ ASSET_MODULES: list[ModuleType] = [
     signals,
     review,
     agreement,
+    signoff,
     packaging,
     publishing,
 ]

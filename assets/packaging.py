@@ -7,7 +7,7 @@ from factory.packaging import stage
 release_package = stage_asset(
     name="release_package",
     run=stage.run,
-    deps=["agreement"],
+    deps=["sign_off"],
     group=POST_REVIEW,
     kinds={"parquet"},
     description="The batch's release: dpo (TRL standard), dpo_conversational, rlvr, sft and "

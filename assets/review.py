@@ -11,7 +11,7 @@ review_tasks = stage_asset(
     group=PRE_REVIEW,
     description="Review tasks for the batch: candidate pairs chosen by review.pair_strategy "
     "(default: both pass the tests but differ in signals), k > 1 reviews on "
-    "review.overlap_fraction of them, gold pass-versus-fail tasks at review.gold_rate. Reruns "
-    "only add missing tasks.",
+    "review.overlap_fraction of them, pass-versus-fail attention checks at review.gold_rate "
+    "(off by default). Reruns only add missing tasks.",
 )
 review_tasks_gate = stage_gate(review_tasks, suite)

@@ -2,7 +2,8 @@
 
 Drops the sample batch (or its first `--limit` problems) into the inbox, runs `pre_review_job`
 for its partition, completes the review queue with SIMULATED reviewers (for demonstration only),
-then runs `post_review_job` with the demo-only overrides in DEMO_OVERRIDES (simulated reviews
+signs the batch off as a SIMULATED calibrator (the sign-off packaging waits for), then runs
+`post_review_job` with the demo-only overrides in DEMO_OVERRIDES (simulated reviews
 allowed, local target), so the release is built, marked simulated in its data card, and published
 locally. Runs use the Dagster instance under FACTORY_HOME, so `make ui` shows them afterwards.
 Running it again reuses what is done: a batch through `pre_review_job` is not run again.
@@ -66,6 +67,10 @@ def sample_batch(inbox: Path, limit: int) -> Path:
     return target
 
 
+CONTAMINATION_NOTE = (
+    "the demo's sample batch is the HumanEval benchmark itself, so every prompt is flagged and "
+    "excluding them would leave nothing to package"
+)
 # Demo-only overrides of the active config for both jobs, each printed when the demo runs.
 DEMO_OVERRIDES: dict[str, dict[str, object]] = {
     # Every pair gets two reviews, so that a batch this small still gives the agreement gate
@@ -74,7 +79,11 @@ DEMO_OVERRIDES: dict[str, dict[str, object]] = {
     # Simulated reviews are refused by packaging unless this is on; the data card says simulated.
     # The sample batch is HumanEval itself, a benchmark intake decontaminates against: every
     # prompt is flagged, and excluding them would leave nothing to package.
-    "packaging": {"allow_simulated": True, "exclude_contaminated": False},
+    "packaging": {
+        "allow_simulated": True,
+        "exclude_contaminated": False,
+        "contamination_note": CONTAMINATION_NOTE,
+    },
     # Simulated labels never leave the machine from the demo, whatever the active target.
     "publishing": {"target": "local"},
 }
@@ -176,6 +185,31 @@ def simulate(
     return counts
 
 
+def sign_off_simulated(partition: str, reporter: Reporter) -> bool:
+    """The batch signed off by the simulated calibrator, said as loudly as the simulated
+    reviewers; False (with the reason) when the sign-off is refused."""
+    from factory.db import open_database
+    from factory.signoff.records import SignOffError
+    from factory.signoff.simulated import simulated_sign_off
+
+    reporter.banner("SIMULATED SIGN-OFF - a simulated calibrator, not a senior, approves the batch")
+    engine = open_database()
+    try:
+        record, new = simulated_sign_off(engine, partition)
+    except SignOffError as exc:
+        reporter.say(f"sign-off refused: {exc}", "bold red")
+        return False
+    finally:
+        engine.dispose()
+    what = "signed off" if new else "already signed off"
+    reporter.say(
+        f"{what} by {record.signed_by} at {record.signed_at:%H:%M:%S} UTC, marked simulated; "
+        "packaging accepts it only because the demo sets packaging.allow_simulated",
+        "yellow",
+    )
+    return True
+
+
 def report_release(partition: str, reporter: Reporter) -> bool:
     """Print where the release was written and published; False when there is none."""
     from sqlmodel import Session
@@ -211,6 +245,7 @@ def print_next_steps(partition: str, port: int, reporter: Reporter) -> None:
         "factory review add-reviewer alice --languages python   # asks for a password",
         "factory review add-reviewer bob --role senior           # adjudicates disagreements",
         "factory review serve --port 8000                        # http://127.0.0.1:8000",
+        f"factory review sign-off {partition} --by bob --note '...'   # or at /signoff",
         f"factory review simulate {partition}   # simulated reviewers, as in this demo",
     ):
         reporter.say(f"  {command}", "cyan")
@@ -246,6 +281,8 @@ def run(args: argparse.Namespace) -> int:
     elif not run_job(defs, PRE_REVIEW_JOB, partition, instance, reporter, settings_override):
         return 1
     simulate(partition, load_config(config_path), args, reporter)
+    if not sign_off_simulated(partition, reporter):
+        return 1
     if not run_job(defs, POST_REVIEW_JOB, partition, instance, reporter, settings_override):
         return 1
     if not report_release(partition, reporter):

@@ -1,7 +1,9 @@
 """The agreement gate: preference kappa, dimension alpha and gold accuracy over their thresholds.
 
-The frame is `AgreementReport.gate_frame()`: one row per judged figure. Figures with too few items
-are not in it (they are reported in the asset's tables instead).
+The frame is `AgreementReport.gate_frame()`: one row per judged figure. A cell's figure is the
+estimate with `agreement.gate_on: point` (the default) or the lower end of its 95% bootstrap
+interval with `lower_bound`. Figures with too few items are not in it (they are reported in the
+asset's tables instead).
 """
 
 import great_expectations as gx
@@ -15,7 +17,9 @@ from factory.stages.context import StageContext
 SUITE_NAME = "agreement"
 DESCRIPTION = (
     "Every gated kappa cell >= agreement.min_preference_kappa, every gated alpha cell >= "
-    "agreement.min_dimension_alpha, every gold-judged reviewer >= agreement.min_gold_accuracy; "
+    "agreement.min_dimension_alpha (cells judged on the lower 95% bootstrap bound, or on the "
+    "estimate, as agreement.gate_on says), every gold-judged reviewer >= "
+    "agreement.min_gold_accuracy; "
     "with agreement.require_agreement_evidence, at least one judged figure. Failing figures are "
     "named in `offending`."
 )

@@ -130,9 +130,9 @@ class IntakeSettings(_Section):
     max_prompt_chars: int = 50_000
     max_code_chars: int = 100_000
     max_line_bytes: int = 1_000_000
-    near_duplicate_threshold: float = 0.85  # estimated Jaccard on word shingles
+    near_duplicate_threshold: float = 0.85  # estimated Jaccard on token shingles
     minhash_permutations: int = 128
-    shingle_size: int = 5
+    shingle_size: int = 5  # code-aware tokens (words, names, numbers, operators) per shingle
     decontamination_benchmarks: list[str] = Field(default_factory=lambda: ["humaneval"])
     decontamination_ngram: int = 13
     decontamination_threshold: float = 0.5  # share of a field's n-grams found in one item
@@ -204,12 +204,30 @@ class ReviewSettings(_Section):
     max_pairs_per_prompt: int = 3
     overlap_fraction: float = 0.2  # share of tasks reviewed by more than one reviewer
     overlap_reviews: int = 2  # k for those tasks
-    gold_rate: float = 0.05
+    # Automatic pass-versus-fail attention checks mixed into each batch (0 = none). Their answer
+    # shows in the test badges, so they are reported apart from expert gold and gate nobody.
+    gold_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Expert gold: hard pairs whose answer a senior wrote down (the /gold page), served like
+    # ordinary work. This share of an active reviewer's claims serves an unseen item.
+    expert_gold_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    gold_needs_confirmation: bool = False  # serve an item only once a second senior confirms it
+    qualification_items: int = Field(default=5, ge=1)  # gold answered before joining a pool
+    qualification_pass_mark: float = Field(default=0.8, ge=0.0, le=1.0)  # share correct to pass
+    qualification_retake_hours: float = Field(default=24.0, ge=0.0)  # wait after a failure
+    gold_window: int = Field(default=20, ge=1)  # rolling accuracy: a pool's last N gold answers
+    gold_min_answers: int = Field(default=5, ge=1)  # judged only from this many answers
+    gold_suspend_below: float = Field(default=0.7, ge=0.0, le=1.0)  # suspends from the pool
     lease_seconds: int = 1800
     disagreement_threshold: int = 3  # max |preference difference| before adjudication
     # Reviews that point opposite ways (one favours A, another B): "adjudicate" sends them to a
     # senior whatever their distance; "mean" lets the mean decide within the threshold.
     opposite_direction: Literal["adjudicate", "mean"] = "adjudicate"
+    # LLM-judge scores (generation.judge_model) shown to a reviewer: "after_scores" reveals them
+    # once the reviewer's own review is saved, so they never shape it; "never" hides them.
+    judge_hints: Literal["after_scores", "never"] = "after_scores"
+    # Web-app sessions end after this long unused, and this long after sign-in however busy.
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_max_hours: float = Field(default=12.0, gt=0)
 
 
 class AgreementSettings(_Section):
@@ -224,9 +242,10 @@ class AgreementSettings(_Section):
     exclude_flagged_reviewers: bool = True
     # Fail a batch whose reviews give no judged agreement figure at all (no overlap, no gold).
     require_agreement_evidence: bool = True
-    # What a gated cell is judged on: "lower_bound" (the 95% bootstrap interval's lower end must
-    # clear the threshold) or "point" (the estimate alone).
-    gate_on: Literal["lower_bound", "point"] = "lower_bound"
+    # What a gated cell is judged on: "point" (its estimate) or "lower_bound" (the lower end of
+    # its 95% bootstrap interval must clear the threshold too: confident agreement, which takes
+    # many overlapping items per cell; a few dozen rarely suffice).
+    gate_on: Literal["point", "lower_bound"] = "point"
 
 
 class PackagingSettings(_Section):

@@ -86,8 +86,8 @@ def reviewed_batch(engine: Engine, *, prompts: int = 8) -> ReviewedBatch:
     review(engine, first, alice.id, -3)
     review(engine, first, bob.id, 3)
     adjudicate(engine, first, senior.id, preference=2, rationale=ADJUDICATION_RATIONALE)
-    review(engine, second, alice.id, 1)
-    review(engine, second, bob.id, -1)
+    review(engine, second, alice.id, 0)
+    review(engine, second, bob.id, 0)
     review(engine, third, alice.id, -2)
     claim(engine, third, carol.id)  # holds the last slot: the task stays open
     simulate_reviews(engine, BATCH, reviewers=3, seed=1)

@@ -46,6 +46,9 @@ COVERED = {
     ),
     ".venv/bin/factory review serve --port 8000": "test_reviewer_commands",
     ".venv/bin/factory review simulate BATCH_ID": "test_inline_commands",
+    '.venv/bin/factory review sign-off BATCH_ID --by bob --note "what you checked"': (
+        "tests/factory/cli/test_signoff_command.py::test_the_readme_sign_off_command"
+    ),
     ".venv/bin/factory ingest FILE": "test_inline_commands",
     "bash scripts/test.sh -k NAME": "test_inline_commands",
     "python: load_dataset": "test_the_load_dataset_snippet_loads_both_releases",

@@ -3,10 +3,15 @@
 Every cell appears at three levels: the whole batch ("*", "*"), per language ("<lang>", "*") and
 per language and task type, so a weak language is visible instead of averaged away.
 
-Gating: a cell with at least `min_items_per_cell` items fails when its value is under the
-threshold. A whole-batch cell with fewer items is still judged, on the upper end of its bootstrap
-interval: it fails only when even that is under the threshold (clearly poor agreement, not merely
-little data). Smaller breakdown cells are reported, not gated.
+Gating: a cell with at least `min_items_per_cell` items is judged on what `agreement.gate_on`
+names: "point" (the default) judges its estimate; "lower_bound" judges the lower end of its 95%
+bootstrap interval, so a cell passes only when agreement is above the threshold with confidence,
+not merely on a lucky estimate from few items (an interval that cannot be computed fails). The
+default is the estimate because the interval of a small batch's cell (tens of items) is wide
+enough to fail good agreement; gate on the bound where overlap gives cells hundreds of items.
+A whole-batch cell with fewer items is still judged, on the upper end of its bootstrap interval:
+it fails only when even that is under the threshold (clearly poor agreement, not merely little
+data). Smaller breakdown cells are reported, not gated.
 """
 
 from collections import defaultdict
@@ -31,6 +36,7 @@ ALL = "*"
 PREFERENCE = "preference"
 KAPPA = "preference_kappa"
 ALPHA = "dimension_alpha"
+LOWER_BOUND, POINT = "lower_bound", "point"  # agreement.gate_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,9 @@ class Cell:
     ci_low: float | None
     ci_high: float | None
     threshold: float
-    judged_on: str  # "value", "ci_high" (small whole-batch cell) or "" (reported, not gated)
+    # "value" or "ci_low" (agreement.gate_on), "ci_high" (small whole-batch cell) or ""
+    # (reported, not gated)
+    judged_on: str
 
     @property
     def name(self) -> str:
@@ -56,7 +64,9 @@ class Cell:
 
     @property
     def judged_value(self) -> float | None:
-        return {"value": self.value, "ci_high": self.ci_high}.get(self.judged_on)
+        return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high}.get(
+            self.judged_on
+        )
 
     @property
     def passed(self) -> bool:
@@ -78,7 +88,7 @@ def _judged_on(
     settings: AgreementSettings,
 ) -> str:
     if value is not None and n_items >= settings.min_items_per_cell:
-        return "value"
+        return "ci_low" if settings.gate_on == LOWER_BOUND else "value"
     if group == (ALL, ALL) and ci_high is not None:
         return "ci_high"
     return ""

@@ -11,6 +11,13 @@ from factory.agreement.gold import GoldRecord, gold_accuracy
 from factory.settings import AgreementSettings
 
 GOLD = "gold_accuracy"
+# How the cells table names what each cell was judged on.
+JUDGED_ON = {
+    "value": "estimate",
+    "ci_low": "lower 95% bound",
+    "ci_high": "upper 95% bound",
+    "": "not gated",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +88,12 @@ class AgreementReport:
 
     def cells_markdown(self) -> str:
         header = (
-            "| metric | language | task type | dimension | n | value | 95% CI | gated | ok |\n"
+            "| metric | language | task type | dimension | n | value | 95% CI | judged on | ok |\n"
             "|---|---|---|---|---:|---:|---|---|---|\n"
         )
         lines = [
             f"| {c.metric} | {c.language} | {c.task_type} | {c.dimension} | {c.n_items} "
-            f"| {_fmt(c.value)} | {_ci(c.ci_low, c.ci_high)} | {'yes' if c.gated else 'no'} "
+            f"| {_fmt(c.value)} | {_ci(c.ci_low, c.ci_high)} | {JUDGED_ON[c.judged_on]} "
             f"| {'yes' if c.passed else '**NO**'} |"
             for c in self.cells
         ]
@@ -115,7 +122,7 @@ def _gate_row(
     row[metric] = value
     below = value is None or value < threshold
     shown = "n/a" if value is None else f"{value:.3f}"
-    basis = " (upper 95% bound)" if judged_on == "ci_high" else ""
+    basis = {"ci_high": " (upper 95% bound)", "ci_low": " (lower 95% bound)"}.get(judged_on, "")
     row["offending"] = f"{name} = {shown}{basis} < {threshold} with n={n_items}" if below else None
     return row
 

@@ -77,7 +77,9 @@ def run(ctx: StageContext, batch_id: str) -> AgreementStageReport:
     with ctx.session() as session:
         report = agreement_report(session, [batch_id], settings)
         progress = batch_progress(session, batch_id)
-        unverified = unverified_task_ids(session, batch_id, report)
+        unverified = unverified_task_ids(
+            session, batch_id, report, opposite_direction=ctx.config.review.opposite_direction
+        )
     if not progress.complete:
         ctx.log.warning(
             f"batch {batch_id} still has {progress.open} open and {progress.adjudication} "
@@ -96,7 +98,9 @@ def run(ctx: StageContext, batch_id: str) -> AgreementStageReport:
     return AgreementStageReport(batch_id, report, progress, settings, unverified)
 
 
-def unverified_task_ids(session: Session, batch_id: str, report: AgreementReport) -> list[int]:
+def unverified_task_ids(
+    session: Session, batch_id: str, report: AgreementReport, *, opposite_direction: str
+) -> list[int]:
     """Resolved tasks resting on flagged reviewers alone, or that the other reviewers contradict."""
     if not report.flagged_reviewers:
         return []
@@ -106,5 +110,6 @@ def unverified_task_ids(session: Session, batch_id: str, report: AgreementReport
         [batch_id],
         allow_simulated=True,
         flagged_reviewers=set(report.flagged_reviewers),
+        opposite_direction=opposite_direction,
     )
     return sorted(selection.requeue_task_ids)

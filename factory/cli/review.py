@@ -3,6 +3,8 @@
 factory review add-reviewer alice --role senior --languages python,go   (asks for a password)
 factory review serve --port 8000
 factory review simulate <batch id> --reviewers 3
+factory review sign-off <batch id> --by bob --note "checked agreement and adjudications"
+factory review revoke-sign-off <batch id> --by bob --reason "gold answers were wrong"
 """
 
 import argparse
@@ -10,6 +12,7 @@ import getpass
 import os
 import sys
 
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from factory.db import open_database, session_scope
@@ -40,6 +43,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     simulate.add_argument("batch_id")
     simulate.add_argument("--reviewers", type=int, default=3)
     simulate.add_argument("--seed", type=int, default=0)
+    signoff = sub.add_parser(
+        "sign-off", help="sign a reviewed batch off for packaging (senior or admin)"
+    )
+    signoff.add_argument("batch_id")
+    signoff.add_argument("--note", required=True, help="what was checked (required)")
+    signer = signoff.add_mutually_exclusive_group(required=True)
+    signer.add_argument("--by", help="username of the senior or admin signing off")
+    signer.add_argument(
+        "--simulated",
+        action="store_true",
+        help="sign off as the simulated calibrator (demonstrations only; marked simulated)",
+    )
+    revoke = sub.add_parser("revoke-sign-off", help="revoke a batch's sign-off")
+    revoke.add_argument("batch_id")
+    revoke.add_argument("--by", required=True, help="username of the senior or admin revoking")
+    revoke.add_argument("--reason", required=True)
 
 
 def _languages(raw: str) -> list[str]:
@@ -121,6 +140,55 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reviewer_id(engine: Engine, username: str) -> int:
+    with session_scope(engine) as session:
+        reviewer = session.exec(select(Reviewer).where(Reviewer.username == username)).first()
+        if reviewer is None or reviewer.id is None:
+            raise SystemExit(f"no reviewer named {username!r}")
+        return reviewer.id
+
+
+def sign_off(args: argparse.Namespace) -> int:
+    from factory.signoff.records import SignOffError
+    from factory.signoff.records import sign_off as record_sign_off
+    from factory.signoff.simulated import simulated_sign_off
+
+    engine = open_database()
+    try:
+        if args.simulated:
+            record, new = simulated_sign_off(engine, args.batch_id, args.note)
+            if not new:
+                print(f"already signed off: {record.sentence()}")
+                return 0
+        else:
+            record = record_sign_off(
+                engine, args.batch_id, _reviewer_id(engine, args.by), args.note
+            )
+    except SignOffError as exc:
+        raise SystemExit(f"sign-off refused: {exc}") from exc
+    print(record.sentence())
+    return 0
+
+
+def revoke_sign_off(args: argparse.Namespace) -> int:
+    from factory.signoff.records import SignOffError
+    from factory.signoff.records import revoke_sign_off as record_revoke
+
+    engine = open_database()
+    try:
+        record_revoke(engine, args.batch_id, _reviewer_id(engine, args.by), args.reason)
+    except SignOffError as exc:
+        raise SystemExit(f"revocation refused: {exc}") from exc
+    print(f"sign-off of batch {args.batch_id} revoked; packaging waits for a new one")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    commands = {"add-reviewer": add_reviewer, "serve": serve, "simulate": simulate}
+    commands = {
+        "add-reviewer": add_reviewer,
+        "serve": serve,
+        "simulate": simulate,
+        "sign-off": sign_off,
+        "revoke-sign-off": revoke_sign_off,
+    }
     return commands[args.review_command](args)

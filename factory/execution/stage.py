@@ -11,13 +11,15 @@
 A run is reused, never repeated, when a run with a verdict exists for the same candidate and
 attempt, or (first attempts) for the same cache key in any batch. Sandbox errors are not reused:
 they are replaced by the next run. Results are written in chunks, so an interrupted run keeps
-what it finished.
+what it finished, and each outcome in its own SAVEPOINT: output of any bytes is stored escaped
+(`output_escaped`), and output the database still refuses is dropped with the candidate
+quarantined (`output_not_stored`), its verdict kept and the rest of the chunk stored.
 """
 
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select
@@ -35,6 +37,7 @@ from factory.models import (
     stored_id,
 )
 from factory.models.generation import code_sha256
+from factory.models.storable_text import WRITE_REFUSALS, database_reason, escape_unstorable
 from factory.sandbox import SUPPORTED_LANGUAGES, ExecutionJob, ExecutionOutcome, Sandbox
 from factory.settings import SandboxSettings
 from factory.stages.context import StageContext
@@ -47,6 +50,7 @@ STAGE = "execution"
 REFERENCE_MODEL = "reference"
 NOT_GRADABLE = "not_gradable"
 UNSUPPORTED_LANGUAGE = "unsupported_language"
+OUTPUT_NOT_STORED = "output_not_stored"
 CHUNK = 64
 
 
@@ -431,6 +435,49 @@ def _save(
     key: str,
     outcome: ExecutionOutcome,
 ) -> None:
+    """Store one outcome in its own SAVEPOINT, so one candidate's output never aborts the rest.
+
+    Output the database still refuses (after escaping) is dropped and the candidate quarantined
+    with the database's reason; the verdict and test outcomes are stored all the same.
+    """
+    refusal = _isolated(session, lambda: _write_run(session, cand, batch_id, attempt, key, outcome))
+    if refusal is None:
+        return
+    log.warning("candidate %s: output not stored: %s", cand.id, refusal)
+    bare = replace(
+        outcome,
+        stdout="",
+        stderr=f"the output could not be stored: {refusal}",
+        tests=[test._replace(message="") for test in outcome.tests],
+    )
+    stored = _isolated(session, lambda: _write_run(session, cand, batch_id, attempt, key, bare))
+    _quarantine_output(session, cand, attempt, refusal, verdict_kept=stored is None)
+
+
+def _isolated(session: Session, write: Callable[[], None]) -> str | None:
+    """Run `write` in a SAVEPOINT; None when it was stored, else the database's reason."""
+    try:
+        with session.begin_nested():
+            write()
+            session.flush()
+    except WRITE_REFUSALS as exc:
+        return database_reason(exc)
+    return None
+
+
+def _write_run(
+    session: Session,
+    cand: Candidate,
+    batch_id: str,
+    attempt: int,
+    key: str,
+    outcome: ExecutionOutcome,
+) -> None:
+    # Candidates print anything (NUL, bytes decoded with replacement, lone surrogates from JSON
+    # test reports): such characters are stored escaped, and the row says so.
+    stdout, stdout_escaped = escape_unstorable(outcome.stdout)
+    stderr, stderr_escaped = escape_unstorable(outcome.stderr)
+    error_type, type_escaped = escape_unstorable(outcome.error_type or "")
     _drop_sandbox_errors(session, stored_id(cand), attempt)
     run = ExecutionRun(
         candidate_id=stored_id(cand),
@@ -441,26 +488,66 @@ def _save(
         backend=outcome.backend,
         image=outcome.image,
         verdict=outcome.verdict,
-        error_type=outcome.error_type,
+        error_type=error_type[:200] if outcome.error_type is not None else None,
         tests_total=outcome.tests_total,
         tests_passed=outcome.tests_passed,
         wall_time_s=outcome.wall_time_s,
         peak_memory_kb=outcome.peak_memory_kb,
-        stdout=outcome.stdout,
-        stderr=outcome.stderr,
+        stdout=stdout,
+        stderr=stderr,
+        output_escaped=stdout_escaped or stderr_escaped or type_escaped,
     )
     session.add(run)
     session.flush()
     for test in outcome.tests:
+        name, name_escaped = escape_unstorable(test.name)
+        message, message_escaped = escape_unstorable(test.message)
         session.add(
             TestResult(
                 execution_run_id=stored_id(run),
-                name=test.name[:300],
+                name=name[:300],
                 outcome=test.outcome,
-                message=test.message,
+                message=message,
                 duration_s=test.duration_s,
+                output_escaped=name_escaped or message_escaped,
             )
         )
+
+
+def _quarantine_output(
+    session: Session, cand: Candidate, attempt: int, refusal: str, *, verdict_kept: bool
+) -> None:
+    """One row per candidate and attempt whose output the database refused."""
+    prompt = session.get(Prompt, cand.prompt_id)
+    assert prompt is not None
+    where = f"candidate {cand.id} (model {cand.model!r}), attempt {attempt}"
+    exists = session.exec(
+        select(QuarantinedRecord.id)
+        .where(QuarantinedRecord.prompt_id == prompt.id)
+        .where(QuarantinedRecord.stage == STAGE)
+        .where(QuarantinedRecord.reason_code == OUTPUT_NOT_STORED)
+        .where(col(QuarantinedRecord.reason).startswith(where + ":"))
+    ).first()
+    if exists is not None:
+        return
+    kept = (
+        "its verdict and test outcomes were stored without the output"
+        if verdict_kept
+        else "nothing of the run could be stored; it runs again at the next materialisation"
+    )
+    session.add(
+        QuarantinedRecord(
+            batch_id=prompt.batch_id,
+            stage=STAGE,
+            line_no=prompt.line_no,
+            external_id=prompt.external_id,
+            prompt_id=stored_id(prompt),
+            reason_code=OUTPUT_NOT_STORED,
+            reason=f"{where}: the database refused its output ({refusal}); {kept}",
+            raw_text=escape_unstorable(cand.code)[0],
+        )
+    )
+    session.flush()
 
 
 def _verdicts_by_candidate(session: Session, batch_id: str) -> dict[int, dict[int, str]]:

@@ -1,7 +1,9 @@
 """Exact and near-duplicate detection, within a batch and against every earlier batch.
 
-Exact: sha256 of the language and the normalised prompt text. Near: MinHash signatures of token
-shingles in a MinHashLSH index (datasketch); a candidate found by LSH counts as a duplicate when
+Exact: sha256 of the language and the normalised prompt text. Near: MinHash signatures of
+shingles of code-aware tokens (factory.intake.shingle_tokens: spacing, punctuation attached to
+words, code formatting and renamed identifiers do not matter) in a MinHashLSH index
+(datasketch); a candidate found by LSH counts as a duplicate when
 its estimated Jaccard similarity reaches `intake.near_duplicate_threshold`. Signatures of
 accepted prompts are stored in `Prompt.minhash`, so later batches are compared without
 recomputing them.
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from factory.intake.shingle_tokens import shingle_tokens
 from factory.settings import IntakeSettings
+from factory.vocab import Language
 
 # Stored signatures carry no trace of their scheme, so it is fixed here for every batch.
 MINHASH_SCHEME = "affine32"
@@ -34,17 +38,28 @@ def normalise(text: str) -> str:
 
 
 def exact_key(language: str, prompt: str) -> str:
-    return hashlib.sha256(f"{language}\n{normalise(prompt)}".encode()).hexdigest()
+    key = f"{language}\n{normalise(prompt)}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def signature(text: str, settings: IntakeSettings) -> MinHash:
-    # Punctuation stays in the tokens: "<>" and "()" make two bracket problems different.
-    words = normalise(text).split()
-    size = settings.shingle_size
-    # A text shorter than one shingle is a single shingle of all its words.
-    shingles = {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
-    minhash = MinHash(num_perm=settings.minhash_permutations, scheme=MINHASH_SCHEME)
-    minhash.update_batch([shingle.encode() for shingle in shingles])
+def signature(text: str, settings: IntakeSettings, *, language: str = Language.PYTHON) -> MinHash:
+    """The MinHash of `text`'s shingles: runs of `intake.shingle_size` code-aware tokens."""
+    return minhash_of(
+        text,
+        language=language,
+        num_perm=settings.minhash_permutations,
+        shingle_size=settings.shingle_size,
+    )
+
+
+def minhash_of(text: str, *, language: str, num_perm: int, shingle_size: int) -> MinHash:
+    # Punctuation is made of tokens too: "<>" and "()" still make two bracket problems differ.
+    tokens = shingle_tokens(text, language)
+    # A text shorter than one shingle is a single shingle of all its tokens.
+    starts = range(max(1, len(tokens) - shingle_size + 1))
+    shingles = {" ".join(tokens[i : i + shingle_size]) for i in starts}
+    minhash = MinHash(num_perm=num_perm, scheme=MINHASH_SCHEME)
+    minhash.update_batch([shingle.encode("utf-8", "surrogatepass") for shingle in shingles])
     return minhash
 
 

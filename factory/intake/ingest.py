@@ -302,7 +302,9 @@ class _BatchIngestion:
             self.seen_ids[record.external_id] = raw.line_no
             self.counts["duplicates"] += 1
             return
-        contamination = find_contamination(prompt_text, self.settings)
+        contamination = find_contamination(
+            prompt_text, self.settings, solution=record.reference_solution, tests=tests
+        )
         prompt = Prompt(
             batch_id=self.batch.id,
             external_id=record.external_id,

@@ -4,11 +4,12 @@ same code with other formatting or names, gives the same tokens.
 Prose and code are cut alike into words and identifiers, numbers, and operators or punctuation,
 each its own token (`add(a,b)` and `add(a, b)` are both `add ( a , b )`); whitespace is never a
 token. Python code (a prompt that is a whole module with a def or class, as HumanEval's are, or
-a fenced block of a Python prompt) is read with Python's tokenizer, and the names it defines or
-uses are replaced by their order of first appearance (`v0`, `v1`, ...), so renamed variables or
-functions still match; keywords, builtins and attribute names are kept, since they carry what
-the code does. Its strings and comments are prose, in which the names of the functions and
-classes it defines are replaced the same way (a docstring's examples call the function).
+a fenced block of a Python prompt) is read with Python's tokenizer, and every name it chooses
+becomes one placeholder token, so renamed variables or functions still match (one placeholder
+rather than numbered ones, so that one added name does not renumber all the others); keywords,
+builtins, imported names and attribute names are kept, since they carry what the code does.
+Its strings and comments are prose, in which the names of the functions and classes it defines
+become the placeholder too (a docstring's examples call the function).
 """
 
 import ast
@@ -34,6 +35,8 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+# Every name the code chooses becomes this one token; the regular expression never yields it.
+CODE_NAME = "$id"
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 _KEPT_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _SKIPPED = frozenset(
@@ -77,7 +80,8 @@ def _python_tokens(code: str, *, require_definition: bool) -> list[str] | None:
     try:
         module = ast.parse(code)
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
-    except (SyntaxError, ValueError, tokenize.TokenError):
+    except (SyntaxError, ValueError, tokenize.TokenError, RecursionError, MemoryError):
+        # MemoryError and RecursionError are how CPython's parser refuses deep nesting.
         return None
     defined = {
         node.name
@@ -85,8 +89,8 @@ def _python_tokens(code: str, *, require_definition: bool) -> list[str] | None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     }
     if require_definition and not defined:
-        return None  # a sentence that happens to parse ("Add x") is prose
-    names: dict[str, str] = {}
+        return None  # prose that happens to parse (a bare "sort(xs)") defines nothing
+    kept = _KEPT_NAMES | _imported_names(module)
     out: list[str] = []
     previous = ""
     for token in tokens:
@@ -94,13 +98,28 @@ def _python_tokens(code: str, *, require_definition: bool) -> list[str] | None:
         if kind in _SKIPPED:
             continue
         if kind == tokenize.NAME:
-            if string in _KEPT_NAMES or previous == ".":
-                out.append(string.lower())
-            else:
-                out.append(names.setdefault(string, f"v{len(names)}"))
-        elif kind in (tokenize.STRING, tokenize.COMMENT) or kind >= tokenize.N_TOKENS:
-            out += prose_tokens(string, {n: names[n] for n in defined if n in names})
+            out.append(string.lower() if string in kept or previous == "." else CODE_NAME)
+        elif kind in (tokenize.STRING, tokenize.COMMENT) or _is_fstring_text(kind):
+            out += prose_tokens(string, dict.fromkeys(defined, CODE_NAME))
         else:
             out.append(string.lower())
         previous = string
     return out
+
+
+def _imported_names(module: ast.Module) -> set[str]:
+    """Modules and the names imported from them: an API, not the author's choice of names."""
+    names: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((node.module or "").split(".") if isinstance(node, ast.ImportFrom) else ())
+            for alias in node.names:
+                names.update(alias.name.split("."))
+                if alias.asname:
+                    names.add(alias.asname)
+    return names
+
+
+def _is_fstring_text(kind: int) -> bool:
+    """The literal text of an f-string, which Python 3.12 and later tokenize separately."""
+    return tokenize.tok_name.get(kind) == "FSTRING_MIDDLE"

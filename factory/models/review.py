@@ -1,4 +1,5 @@
-"""Reviewers, review tasks and their claims, annotations with dimension scores, adjudications."""
+"""Reviewers and their pools, review tasks and their claims, annotations with dimension scores,
+adjudications, and expert gold items with the answers reviewers gave them."""
 
 from datetime import datetime
 
@@ -27,11 +28,13 @@ class ReviewTask(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("batch_id", "candidate_a_id", "candidate_b_id"),
-        # The claim walks open tasks of a language in queue order and stops at the first one
-        # it may take, so claiming costs the same with ten tasks queued or a million.
+        # The claim walks open tasks of a pool (language, task type) in queue order and stops
+        # at the first one it may take, so claiming costs the same with ten tasks queued or a
+        # million.
         Index(
             "ix_reviewtask_open_queue",
             "language",
+            "task_type",
             text("priority DESC"),
             "id",
             postgresql_where=text("status = 'open'"),
@@ -45,12 +48,16 @@ class ReviewTask(SQLModel, table=True):
     candidate_a_id: int = Field(foreign_key="candidate.id")
     candidate_b_id: int = Field(foreign_key="candidate.id")
     language: str = Field(max_length=30, index=True)
+    # The prompt's vocab.TaskType, kept here so the claim filters by pool without a join.
+    task_type: str = Field(default="", max_length=40)
     pair_strategy: str = Field(default="", max_length=40)  # why this pair was chosen
     required_reviews: int = 1
     review_count: int = 0  # submitted reviews; never exceeds required_reviews
     active_claims: int = 0  # unexpired claims; review_count + active_claims <= required_reviews
+    # An automatic attention check (pass versus fail, `review.gold_rate`): its answer shows in
+    # the test badges, so it measures attention only and gates nobody. Expert gold is GoldItem.
     is_gold: bool = Field(default=False, index=True)
-    gold_preference: int | None = None  # the known answer on the -3..3 scale
+    gold_preference: int | None = None  # the attention check's answer on the -3..3 scale
     status: str = Field(default="open", max_length=20, index=True)  # vocab.TaskStatus
     # Why the task went to a senior: "direction" (reviews point opposite ways) or "distance".
     adjudication_reason: str | None = Field(default=None, max_length=20)
@@ -73,6 +80,9 @@ class TaskClaim(SQLModel, table=True):
     claimed_at: datetime = created_at_field()
     expires_at: datetime = Field(index=True)
     skip_reason: str | None = Field(default=None, max_length=500)
+    # Set when the claim serves an expert gold item; its task is then the gold pair's own task,
+    # the claim takes none of that task's review slots, and the answer becomes a GoldAnswer.
+    gold_item_id: int | None = Field(default=None, foreign_key="golditem.id", index=True)
 
 
 class Annotation(SQLModel, table=True):
@@ -116,4 +126,94 @@ class Adjudication(SQLModel, table=True):
     override_veto: bool = False
     override_reason: str = text_field()
     simulated: bool = False  # decided by the simulated senior of a demonstration
+    created_at: datetime = created_at_field()
+
+
+class PoolMembership(SQLModel, table=True):
+    """A reviewer's standing in one pool (language, task type): factory.review.pools.PoolStatus.
+
+    Claims serve ordinary work only from pools where the reviewer is active; a qualifying or
+    suspended reviewer is served qualification gold of that pool instead.
+    """
+
+    __table_args__ = (UniqueConstraint("reviewer_id", "language", "task_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    language: str = Field(max_length=30)
+    task_type: str = Field(max_length=40)
+    status: str = Field(default="qualifying", max_length=20, index=True)
+    attempt: int = 1  # the qualification attempt under way (or last passed)
+    # A failed attempt (or a suspension) opens the next attempt only after this moment.
+    retake_after: datetime | None = None
+    # Rolling gold accuracy counts the answers given since the reviewer last became active.
+    active_since: datetime | None = None
+    simulated: bool = False  # admitted by a demonstration's simulation, not by gold answers
+    updated_at: datetime = created_at_field()
+    created_at: datetime = created_at_field()
+
+
+class PoolEvent(SQLModel, table=True):
+    """What happened to a pool membership, by whom and why: the record behind every status."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="poolmembership.id", index=True)
+    event: str = Field(max_length=30)  # factory.review.pools.PoolEventKind
+    detail: str = text_field()
+    answered: int | None = None  # gold answers the decision was based on
+    correct: int | None = None
+    actor_id: int | None = Field(default=None, foreign_key="reviewer.id")  # None: automatic
+    created_at: datetime = created_at_field()
+
+
+class GoldItem(SQLModel, table=True):
+    """Expert gold: a hard pair (both candidates pass their tests) with a senior's known answer.
+
+    The pair is a review task already queued (`task_id`); serving the item shows that task's
+    page exactly as ordinary work shows it.
+    """
+
+    __table_args__ = (Index("ix_golditem_pool", "language", "task_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="reviewtask.id", unique=True)
+    language: str = Field(max_length=30)
+    task_type: str = Field(max_length=40)
+    preference: int  # the known answer in the task's canonical A/B order; never a tie
+    reason: str = text_field()  # why, in the author's words
+    source: str = Field(default="proposed", max_length=20)  # "adjudication" | "proposed"
+    authored_by: int = Field(foreign_key="reviewer.id", index=True)
+    authored_at: datetime = created_at_field()
+    confirmed_by: int | None = Field(default=None, foreign_key="reviewer.id")
+    confirmed_at: datetime | None = None
+    confirm_note: str = text_field()
+    retired_at: datetime | None = None  # a retired item is no longer served or counted
+    retired_by: int | None = Field(default=None, foreign_key="reviewer.id")
+    retire_reason: str = text_field()
+
+
+class GoldAnswer(SQLModel, table=True):
+    """A reviewer's answer to an expert gold item, graded against the known answer."""
+
+    __table_args__ = (
+        UniqueConstraint("gold_item_id", "reviewer_id"),
+        # Rolling accuracy reads a reviewer's latest answers in one pool.
+        Index("ix_goldanswer_pool", "reviewer_id", "language", "task_type", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    gold_item_id: int = Field(foreign_key="golditem.id", index=True)
+    claim_id: int = Field(foreign_key="taskclaim.id", unique=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id")
+    language: str = Field(max_length=30)
+    task_type: str = Field(max_length=40)
+    purpose: str = Field(max_length=20)  # "qualification" | "ongoing"
+    attempt: int = 0  # the qualification attempt it counted towards (0 for ongoing)
+    preference: int  # canonical A/B order, as the reviewer gave it
+    correct: bool  # same direction as the known answer
+    rationale: str = text_field()
+    # The reviewer's 1-5 scores: {"<candidate id>": {"<dimension>": score}}.
+    scores: dict[str, dict[str, int]] = json_field()
+    seconds_spent: float = 0.0
+    simulated: bool = False
     created_at: datetime = created_at_field()

@@ -16,7 +16,7 @@ import re
 from typing import Any, NamedTuple
 
 from sqlalchemy import false
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlmodel import Field
 
 # NUL..BS, VT, FF, SO..US, DEL, and the surrogate range (only ever lone in a Python str).
@@ -55,10 +55,11 @@ def escape_unstorable(text: str) -> tuple[str, bool]:
     return escaped, count > 0
 
 
-# What a write refused by the database or its driver raises: SQLAlchemy's errors, and the
-# driver's own ValueError (psycopg2's "cannot contain NUL", UnicodeEncodeError on a surrogate),
-# which SQLAlchemy passes through unwrapped.
-WRITE_REFUSALS: tuple[type[Exception], ...] = (SQLAlchemyError, ValueError)
+# What a write the database or its driver refuses for the row's own content raises: a value the
+# column cannot hold or a broken constraint, and the driver's own ValueError (psycopg2's "cannot
+# contain NUL", UnicodeEncodeError on a lone surrogate), which SQLAlchemy passes on unwrapped.
+# Connection, schema and SQL errors are not the row's fault: they abort the whole write.
+WRITE_REFUSALS: tuple[type[Exception], ...] = (DataError, IntegrityError, ValueError)
 
 
 def database_reason(exc: Exception) -> str:

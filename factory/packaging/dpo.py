@@ -56,6 +56,8 @@ def dpo_batches(records: Sequence[PairRecord]) -> tuple[pa.RecordBatch, pa.Recor
         "simulated_labels": [r.simulated for r in records],
         "chosen_model": [r.chosen.model for r in records],
         "rejected_model": [r.rejected.model for r in records],
+        "chosen_origin": [r.chosen.origin for r in records],
+        "rejected_origin": [r.rejected.origin for r in records],
         "chosen_verdict": [r.chosen.verdict for r in records],
         "rejected_verdict": [r.rejected.verdict for r in records],
     }

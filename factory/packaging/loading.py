@@ -24,6 +24,7 @@ from factory.models import (
 )
 from factory.packaging.records import CandidateInfo, PairRecord, PromptInfo
 from factory.packaging.rlvr import is_verifiable
+from factory.packaging.safety import high_severity_findings
 from factory.packaging.selection import SelectedPair
 from factory.packaging.splits import PromptKey
 from factory.vocab import CandidateSource, Verdict
@@ -57,6 +58,7 @@ def load_prompts(session: Session, batch_ids: list[str]) -> PromptSet:
             test_style=prompt.test_style,
             reference_solution=prompt.reference_solution,
             licence=prompt.licence,
+            source=prompt.source,
         )
         found.keys[prompt.id] = PromptKey(prompt.id, prompt.normalized_sha256, prompt.minhash)
         if is_verifiable(prompt.status, prompt.gradable, prompt.stable):
@@ -150,6 +152,7 @@ def load_candidates(
             continue
         sums[candidate_id][dimension].append(score)
         reviews[candidate_id].add(annotation_id)
+    high = high_severity_findings(session, batch_ids=batch_ids)
     found = CandidateSet()
     for candidate in rows:
         assert candidate.id is not None
@@ -165,6 +168,7 @@ def load_candidates(
             tests_total=total,
             scores=scores,
             n_reviews=len(reviews[candidate.id]),
+            high_findings=tuple(high.get(candidate.id, ())),
         )
         found.by_id[candidate.id] = info
         found.by_prompt.setdefault(candidate.prompt_id, []).append(info)

@@ -1,7 +1,9 @@
 """What a release of some batches contains: every row of every config, with its split and sources.
 
 Planning reads the database once and decides everything; writing (`staging.py`) only streams the
-planned rows to files. Simulated labels are refused here, before anything is written.
+planned rows to files. Simulated labels are refused here, before anything is written. The safety
+veto (`safety.py`) applies to pairs in `selection.py` and to SFT answers here; the release's
+licence comes from the packaged prompts' own licences (`licences.py`).
 """
 
 from collections import Counter
@@ -13,6 +15,7 @@ from factory.agreement.data import load_review_data
 from factory.agreement.gold import gold_accuracy
 from factory.errors import FactoryUserError
 from factory.models import Batch
+from factory.packaging.licences import ReleaseLicence, release_licence
 from factory.packaging.loading import (
     PromptSet,
     load_candidates,
@@ -21,10 +24,12 @@ from factory.packaging.loading import (
     simulated_review_counts,
 )
 from factory.packaging.records import CandidateInfo, PairRecord, PromptInfo
+from factory.packaging.safety import SFT_REFERENCE_UNSAFE, SFT_UNSAFE, high_severity_findings
 from factory.packaging.selection import PairSelection, select_pairs
 from factory.packaging.sft import best_candidate
 from factory.packaging.splits import assign_splits, cluster_keys
 from factory.settings import FactoryConfig
+from factory.vocab import Verdict
 
 CONTAMINATED = "contaminated_prompt"
 
@@ -41,6 +46,8 @@ class ReleasePlan:
     excluded: Counter[str] = field(default_factory=Counter)
     simulated: bool = False
     selection: PairSelection | None = None  # kept for the QA report, which shows the same counts
+    licence: ReleaseLicence | None = None
+    contaminated_included: int = 0  # flagged prompts in some config of the release
 
     @property
     def languages(self) -> list[str]:
@@ -52,6 +59,11 @@ class ReleasePlan:
 
     def _used(self) -> list[tuple[str, PromptInfo]]:
         return [(s, r.prompt) for s, r in self.pairs] + self.rlvr + self.sft_references
+
+    def packaged_prompts(self) -> list[PromptInfo]:
+        """Every prompt some row of the release was built from, once each."""
+        rows = self._used() + [(s, p) for s, p, _ in self.sft_candidates + self.reward]
+        return list({prompt.prompt_id: prompt for _, prompt in rows}.values())
 
 
 def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) -> ReleasePlan:
@@ -75,7 +87,11 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
         ratings = load_review_data(session, batch_ids).ratings
         flagged = {g.reviewer_id for g in gold_accuracy(ratings, config.agreement) if g.flagged}
     selection = select_pairs(
-        session, batch_ids, allow_simulated=packaging.allow_simulated, flagged_reviewers=flagged
+        session,
+        batch_ids,
+        allow_simulated=packaging.allow_simulated,
+        flagged_reviewers=flagged,
+        opposite_direction=config.review.opposite_direction,
     )
     prompts = load_prompts(session, batch_ids)
     candidates = load_candidates(session, batch_ids, excluded_reviewers=flagged)
@@ -92,18 +108,31 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
             plan.excluded[CONTAMINATED] += 1
             continue
         plan.pairs.append((split[record.prompt.prompt_id], record))
+    unsafe = high_severity_findings(session, batch_ids=batch_ids)
+    overridden = selection.overridden_candidates
     for prompt_id in sorted(usable):
         prompt = prompts.prompts[prompt_id]
         if prompt_id in prompts.verifiable:
             plan.rlvr.append((split[prompt_id], prompt))
-            plan.sft_references.append((split[prompt_id], prompt))
+            reference = prompts.references.get(prompt_id)
+            if reference in unsafe and reference not in overridden:
+                selection.vetoes[SFT_REFERENCE_UNSAFE] += 1
+            else:
+                plan.sft_references.append((split[prompt_id], prompt))
         reviewed = [c for c in candidates.by_prompt.get(prompt_id, []) if c.scores]
-        best = best_candidate(reviewed)
+        best, refused = best_candidate(reviewed, overridden=overridden)
+        if refused:
+            selection.vetoes[SFT_UNSAFE] += 1
         if best is not None:
             plan.sft_candidates.append((split[prompt_id], prompt, best))
+            if best.high_findings or best.verdict != Verdict.PASSED:
+                selection.overrides["sft"] += 1
         plan.reward.extend((split[prompt_id], prompt, c) for c in reviewed)
     # Allowed simulated reviews shape pairs and scores alike: the release is labelled simulated.
     plan.simulated = bool(simulated)
+    packaged = plan.packaged_prompts()
+    plan.licence = release_licence(packaged, default=packaging.licence)
+    plan.contaminated_included = sum(p.prompt_id in prompts.contaminated for p in packaged)
     if not plan.pairs:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(plan.excluded.items())) or "none"
         raise FactoryUserError(

@@ -1,8 +1,10 @@
 """A release's QA report: every figure read from the database, so it can be re-derived later.
 
 The funnel follows one batch from the file received to the rows packaged; the other sections
-say why rows dropped out (execution verdicts, security findings, contamination, exclusions) and
-how far the labels can be trusted (agreement cells with bootstrap CIs, gold accuracy).
+say why rows dropped out (execution verdicts, security findings, contamination, exclusions, the
+safety veto) and how far the labels can be trusted (how disagreements were settled, agreement
+cells with bootstrap CIs, gold accuracy). Replayed candidates (read from a file) are counted
+apart from generated ones: their recorded labels are not models this factory ran.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -11,6 +13,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session, col
 
+from factory.agreement.judge import JudgeAgreement, judge_agreement
 from factory.agreement.report import AgreementReport, agreement_report
 from factory.models import (
     Annotation,
@@ -26,9 +29,21 @@ from factory.models import (
     QuarantinedRecord,
     ReviewTask,
 )
-from factory.packaging.selection import PairSelection, select_pairs
-from factory.settings import AgreementSettings, load_config
+from factory.packaging.selection import (
+    ADJUDICATED,
+    AGREED,
+    AWAITING,
+    SENT_FOR_DIRECTION,
+    SENT_FOR_DISTANCE,
+    PairSelection,
+    select_pairs,
+)
+from factory.review.adjudication import ADJUDICATE
+from factory.settings import AgreementSettings, ReviewSettings, load_config
+from factory.signoff.records import SignOffRecord, current_sign_offs, sign_off_markdown
 from factory.vocab import CandidateSource
+
+LABEL_FIGURES = (AGREED, ADJUDICATED, SENT_FOR_DIRECTION, SENT_FOR_DISTANCE, AWAITING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +63,15 @@ class ModelCost:
     failures: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReplaySource:
+    """Replayed candidates under one recorded label (the file's `model` field)."""
+
+    label: str
+    candidates: int
+    provenances: int  # distinct provenance notes
+
+
 @dataclass(slots=True)
 class QAReport:
     batch_ids: list[str]
@@ -58,19 +82,42 @@ class QAReport:
     cwe_findings: dict[int, int]  # CWE id -> findings
     contamination: dict[str, int]  # benchmark -> flagged prompts
     contaminated_prompts: int
-    models: list[ModelCost]
+    models: list[ModelCost]  # generated candidates only
     task_statuses: dict[str, int]
     exclusions: dict[str, int]  # packaging exclusions by reason (tasks)
     agreement: AgreementReport
     judged_figures: int  # rows of the agreement gate: cells and reviewers with enough items
     evidence_required: bool  # agreement.require_agreement_evidence
     packaged: dict[str, dict[str, int]] = field(default_factory=dict)
+    replayed: list[ReplaySource] = field(default_factory=list)
+    opposite_direction: str = "adjudicate"  # review.opposite_direction
+    labels: dict[str, int] = field(
+        default_factory=dict
+    )  # agreed, adjudicated, sent for ... -> tasks
+    vetoes: dict[str, int] = field(default_factory=dict)  # safety veto reason -> rows refused
+    overrides: dict[str, int] = field(default_factory=dict)  # pair / sft -> let through by a senior
+    contaminated_included: int | None = None  # flagged prompts in the release (None: not packaged)
+    contamination_note: str = ""  # packaging.contamination_note, when flagged prompts are kept
+    sign_offs: dict[str, SignOffRecord | None] = field(default_factory=dict)  # batch -> in force
+    judge: JudgeAgreement = field(default_factory=JudgeAgreement)  # LLM judge vs reviewers
 
     @property
     def passed(self) -> bool:
         """The agreement gate's verdict: no figure under threshold, and some figure judged."""
         has_evidence = self.judged_figures > 0 or not self.evidence_required
         return self.agreement.passed and has_evidence
+
+    def contamination_sentence(self) -> str:
+        """How many flagged prompts the release includes, and why."""
+        if self.contaminated_included is None:
+            return "Included in a release: n/a (nothing packaged yet)."
+        if not self.contaminated_included:
+            return "Included in the release: none."
+        why = self.contamination_note or (
+            "packaging.exclude_contaminated is off and no reason was recorded "
+            "(packaging.contamination_note)"
+        )
+        return f"Included in the release: {self.contaminated_included}, because: {why}."
 
     def funnel_count(self, stage: str) -> int | None:
         for step in self.funnel:
@@ -91,12 +138,22 @@ class QAReport:
             "contamination": {
                 "prompts": self.contaminated_prompts,
                 "by_benchmark": dict(self.contamination),
+                "included_in_release": self.contaminated_included,
+                "why_included": self.contamination_note,
             },
             "generation": [asdict(model) for model in self.models],
+            "replayed_candidates": [asdict(source) for source in self.replayed],
             "review_task_statuses": dict(self.task_statuses),
+            "labels": {"opposite_direction": self.opposite_direction, **self.labels},
+            "safety_vetoes": {"refused": dict(self.vetoes), "overridden": dict(self.overrides)},
             "packaging_exclusions": dict(self.exclusions),
             "packaged": {config: dict(splits) for config, splits in self.packaged.items()},
             "agreement": self.agreement.to_dict() | {"judged_figures": self.judged_figures},
+            "sign_off": {
+                batch: record.to_dict() if record else None
+                for batch, record in self.sign_offs.items()
+            },
+            "judge_agreement": self.judge.to_dict(),
         }
 
     def summary_markdown(self) -> str:
@@ -123,22 +180,30 @@ class QAReport:
         ]
         if self.simulated:
             sections.append("> **Warning:** labels come from simulated reviewers, not people.")
+        sections += ["## Sign-off", sign_off_markdown(self.sign_offs)]
         sections += [
             "## Funnel",
             _funnel_table(self.funnel),
             "## Intake refusals",
             _count_table("reason", self.dropped),
-            "## Execution outcomes (first run per generated candidate)",
+            "## Execution outcomes (first run per candidate, references aside)",
             _count_table("verdict", self.verdicts),
             "## Security findings by CWE",
             _count_table("CWE", {f"CWE-{k}": v for k, v in self.cwe_findings.items()}),
             "## Decontamination",
             f"Prompts flagged as contaminated: {self.contaminated_prompts}",
             _count_table("benchmark", self.contamination),
+            self.contamination_sentence(),
             "## Generation models and cost",
             _models_table(self.models),
+            "## Replayed candidates",
+            _replayed_table(self.replayed),
             "## Review tasks",
             _count_table("status", self.task_statuses),
+            "## Labels: agreement and adjudication",
+            _labels_text(self.opposite_direction, self.labels),
+            "## Safety vetoes",
+            _vetoes_text(self.vetoes, self.overrides),
             "## Packaging exclusions",
             _count_table("reason", self.exclusions),
             "## Packaged rows",
@@ -148,6 +213,8 @@ class QAReport:
             self.agreement.cells_markdown(),
             "## Gold accuracy per reviewer",
             self.agreement.gold_markdown(),
+            "## LLM judge versus reviewers",
+            self.judge.markdown(),
         ]
         return "\n\n".join(sections) + "\n"
 
@@ -160,11 +227,13 @@ def build_qa_report(
     simulated: bool = False,
     agreement_settings: AgreementSettings | None = None,
     selection: PairSelection | None = None,
+    review_settings: ReviewSettings | None = None,
 ) -> QAReport:
     """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written.
 
     `selection` is the pair selection the release was built from, when there is one; without
-    it the report selects pairs itself, the way packaging would.
+    it the report selects pairs itself, the way packaging would (SFT vetoes are then not
+    counted: they are decided while planning a release).
     """
     if not batch_ids:
         raise ValueError("build_qa_report needs at least one batch id")
@@ -172,12 +241,20 @@ def build_qa_report(
     missing = [batch_id for batch_id in batch_ids if batch_id not in known]
     if missing:
         raise ValueError(f"QA report: unknown batch id(s) {missing}")
-    settings = agreement_settings or load_config().agreement
+    if agreement_settings is None or review_settings is None:
+        config = load_config()
+        agreement_settings = agreement_settings or config.agreement
+        review_settings = review_settings or config.review
+    settings = agreement_settings
     agreement = agreement_report(session, batch_ids, settings)
     if selection is None:
         flagged = set(agreement.flagged_reviewers) if settings.exclude_flagged_reviewers else set()
         selection = select_pairs(
-            session, batch_ids, allow_simulated=simulated, flagged_reviewers=flagged
+            session,
+            batch_ids,
+            allow_simulated=simulated,
+            flagged_reviewers=flagged,
+            opposite_direction=review_settings.opposite_direction,
         )
     counts = _Counts(session, batch_ids)
     return QAReport(
@@ -196,6 +273,13 @@ def build_qa_report(
         judged_figures=len(agreement.gate_frame()),
         evidence_required=settings.require_agreement_evidence,
         packaged={config: dict(splits) for config, splits in (packaged or {}).items()},
+        replayed=counts.replayed(),
+        opposite_direction=selection.opposite_direction,
+        labels={key: selection.labels[key] for key in LABEL_FIGURES},
+        vetoes=dict(sorted(selection.vetoes.items())),
+        overrides=dict(sorted(selection.overrides.items())),
+        sign_offs=current_sign_offs(session, batch_ids),
+        judge=judge_agreement(session, batch_ids),
     )
 
 
@@ -214,6 +298,7 @@ class _Counts:
 
     def funnel(self, packaged: dict[str, dict[str, int]] | None) -> list[FunnelStep]:
         prompts = select(func.count(col(Prompt.id))).where(self._in(Prompt))
+        candidates = select(func.count(col(Candidate.id))).where(self._in(Candidate))
         non_reference = col(Candidate.source) != CandidateSource.REFERENCE
         tasks = select(col(ReviewTask.id)).where(
             self._in(ReviewTask), col(ReviewTask.is_gold).is_(False)
@@ -239,9 +324,12 @@ class _Counts:
             ),
             FunnelStep(
                 "generated",
-                self.scalar(
-                    select(func.count(col(Candidate.id))).where(self._in(Candidate), non_reference)
-                ),
+                self.scalar(candidates.where(col(Candidate.source) == CandidateSource.GENERATED)),
+                "candidates",
+            ),
+            FunnelStep(
+                "replayed",
+                self.scalar(candidates.where(col(Candidate.source) == CandidateSource.REPLAY)),
                 "candidates",
             ),
             FunnelStep(
@@ -348,7 +436,7 @@ class _Counts:
                 func.sum(col(Candidate.completion_tokens)),
                 func.sum(col(Candidate.cost_usd)),
             )
-            .where(self._in(Candidate), col(Candidate.source) != CandidateSource.REFERENCE)
+            .where(self._in(Candidate), col(Candidate.source) == CandidateSource.GENERATED)
             .group_by(Candidate.model)
             .order_by(Candidate.model)
         )
@@ -367,6 +455,57 @@ class _Counts:
                 int(n),
             )
         return [made[model] for model in sorted(made)]
+
+    def replayed(self) -> list[ReplaySource]:
+        rows = self.session.execute(
+            select(
+                col(Candidate.model),
+                func.count(col(Candidate.id)),
+                func.count(distinct(col(Candidate.provenance))),
+            )
+            .where(self._in(Candidate), col(Candidate.source) == CandidateSource.REPLAY)
+            .group_by(Candidate.model)
+            .order_by(Candidate.model)
+        )
+        return [ReplaySource(label, int(n), int(p)) for label, n, p in rows]
+
+
+def _replayed_table(replayed: list[ReplaySource]) -> str:
+    if not replayed:
+        return "None: every candidate was generated here."
+    lines = [
+        f"| {r.label or '(unlabelled)'} | {r.candidates} | {r.provenances} |" for r in replayed
+    ]
+    return (
+        "Read from a replay file, not generated by this factory: the labels are what the file "
+        "recorded (`provenance` says who or what wrote each candidate), not models it ran.\n\n"
+        "| recorded label | candidates | provenance notes |\n|---|---:|---:|\n" + "\n".join(lines)
+    )
+
+
+def _labels_text(policy: str, labels: dict[str, int]) -> str:
+    rule = (
+        "reviews favouring opposite candidates always go to a senior"
+        if policy == ADJUDICATE
+        else "reviews favouring opposite candidates are settled by their mean within the "
+        "disagreement threshold"
+    )
+    return (
+        f"Policy (`review.opposite_direction: {policy}`): {rule}; reviews further apart than "
+        "`review.disagreement_threshold` go to a senior too. A pair is packaged only on an "
+        "agreed or adjudicated label.\n\n" + _count_table("tasks", labels)
+    )
+
+
+def _vetoes_text(vetoes: dict[str, int], overrides: dict[str, int]) -> str:
+    return (
+        "A candidate with a high-severity security finding, or failing its tests, is never "
+        "packaged as chosen over one without that flaw, nor as an SFT answer, unless a senior "
+        "overrode the veto in writing.\n\nRefused:\n\n"
+        + _count_table("reason", vetoes)
+        + "\n\nLet through by a senior's written override:\n\n"
+        + _count_table("rows", overrides)
+    )
 
 
 def _funnel_table(funnel: list[FunnelStep]) -> str:

@@ -2,6 +2,16 @@
 
 from dataclasses import dataclass, field
 
+from factory.vocab import CandidateSource
+
+# How a candidate came to be, as the released rows say it: a replayed candidate's `model` is the
+# label its file recorded, not a model this factory ran.
+ORIGINS: dict[str, str] = {
+    CandidateSource.GENERATED: "generated",
+    CandidateSource.REPLAY: "replayed",
+    CandidateSource.REFERENCE: "reference",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PromptInfo:
@@ -16,6 +26,7 @@ class PromptInfo:
     test_style: str
     reference_solution: str
     licence: str
+    source: str = ""  # where the prompt came from (e.g. openai/human-eval)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,12 @@ class CandidateInfo:
     # Mean reviewer score per dimension (1-5) over the reviews that scored it.
     scores: dict[str, float] = field(default_factory=dict)
     n_reviews: int = 0
+    high_findings: tuple[str, ...] = ()  # high-severity security findings (safety.py)
+
+    @property
+    def origin(self) -> str:
+        """generated (a model this factory ran), replayed (read from a file) or reference."""
+        return ORIGINS.get(self.source, self.source)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from factory.db import session_scope
 from factory.errors import FactoryUserError
 from factory.models import Release, ReleaseItem
 from factory.packaging.datacard import render_data_card
+from factory.packaging.licences import release_licence
 from factory.packaging.plan import CONTAMINATED, ReleasePlan, plan_release
 from factory.packaging.qa_report import QAReport, build_qa_report
 from factory.packaging.schemas import SCHEMAS
@@ -76,6 +77,9 @@ def build_release(
             )
         if plan.excluded[CONTAMINATED]:
             qa.exclusions[CONTAMINATED] = plan.excluded[CONTAMINATED]
+        qa.contaminated_included = plan.contaminated_included
+        if plan.contaminated_included:
+            qa.contamination_note = config.packaging.contamination_note.strip()
         _write_documents(staging, plan, staged, qa, config, version)
         return _commit(engine, staging, out_root / name / version, plan, staged, qa, config)
     finally:
@@ -142,7 +146,7 @@ def _write_documents(
         num_rows=staged.total_rows,
         languages=plan.languages,
         task_types=plan.task_types,
-        license=config.packaging.licence,
+        licence=plan.licence or release_licence([], default=config.packaging.licence),
         qa=qa,
         simulated=plan.simulated,
     )

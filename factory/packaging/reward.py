@@ -16,6 +16,7 @@ def reward_row(prompt: PromptInfo, candidate: CandidateInfo) -> dict[str, Any]:
         "prompt_id": prompt.prompt_id,
         "candidate_id": candidate.candidate_id,
         "model": candidate.model,
+        "origin": candidate.origin,
         "language": prompt.language,
         "task_type": prompt.task_type,
         "verdict": candidate.verdict,

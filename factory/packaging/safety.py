@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from factory.models import ExecutionRun, Finding
+from factory.models import Candidate, ExecutionRun, Finding
 from factory.vocab import Dimension, Verdict
 
 HIGH = "HIGH"
@@ -59,35 +59,50 @@ def veto_reason(chosen: Flaws, rejected: Flaws) -> str | None:
     return None
 
 
-def high_severity_findings(session: Session, candidate_ids: list[int]) -> dict[int, list[str]]:
-    """candidate id -> its high-severity security findings ("B602 (CWE-78)"); absent when none."""
-    found: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
+def high_severity_findings(
+    session: Session, *, batch_ids: list[str] | None = None, candidate_ids: list[int] | None = None
+) -> dict[int, list[str]]:
+    """candidate id -> its high-severity security findings ("B602 (CWE-78)"), for the candidates
+    of `batch_ids` or those in `candidate_ids`; absent when none."""
+    query = (
         select(col(Finding.candidate_id), col(Finding.rule_id), col(Finding.cwe_id))
-        .where(
-            col(Finding.candidate_id).in_(candidate_ids or [-1]),
-            col(Finding.dimension) == Dimension.SECURITY,
-            col(Finding.severity) == HIGH,
-        )
+        .join(Candidate, col(Candidate.id) == Finding.candidate_id)
+        .where(col(Finding.dimension) == Dimension.SECURITY, col(Finding.severity) == HIGH)
         .order_by(col(Finding.candidate_id), col(Finding.id))
     )
-    for candidate_id, rule_id, cwe_id in rows:
+    if batch_ids is not None:
+        query = query.where(col(Candidate.batch_id).in_(batch_ids))
+    if candidate_ids is not None:
+        query = query.where(col(Finding.candidate_id).in_(candidate_ids))
+    found: dict[int, list[str]] = defaultdict(list)
+    for candidate_id, rule_id, cwe_id in session.execute(query):
         found[candidate_id].append(f"{rule_id} (CWE-{cwe_id})" if cwe_id else rule_id)
     return dict(found)
 
 
-def candidate_flaws(session: Session, candidate_ids: list[int]) -> dict[int, Flaws]:
-    """Flaws of every candidate asked for (a candidate never run has verdict "")."""
-    verdicts: dict[int, str] = {}
-    runs = session.execute(
+def candidate_flaws(
+    session: Session, *, batch_ids: list[str] | None = None, candidate_ids: list[int] | None = None
+) -> dict[int, Flaws]:
+    """Flaws of the candidates of `batch_ids` or those in `candidate_ids` that were run or have
+    a high-severity finding; look them up with `flaws_of` (never run: verdict "")."""
+    query = (
         select(col(ExecutionRun.candidate_id), col(ExecutionRun.verdict))
-        .where(
-            col(ExecutionRun.candidate_id).in_(candidate_ids or [-1]),
-            col(ExecutionRun.verdict) != Verdict.SANDBOX_ERROR,
-        )
+        .where(col(ExecutionRun.verdict) != Verdict.SANDBOX_ERROR)
         .order_by(col(ExecutionRun.candidate_id), col(ExecutionRun.attempt), col(ExecutionRun.id))
     )
-    for candidate_id, verdict in runs:
+    if batch_ids is not None:
+        query = query.where(col(ExecutionRun.batch_id).in_(batch_ids))
+    if candidate_ids is not None:
+        query = query.where(col(ExecutionRun.candidate_id).in_(candidate_ids))
+    verdicts: dict[int, str] = {}
+    for candidate_id, verdict in session.execute(query):
         verdicts[candidate_id] = verdict  # the latest run wins
-    high = high_severity_findings(session, candidate_ids)
-    return {c: Flaws(verdicts.get(c, ""), tuple(high.get(c, ()))) for c in candidate_ids}
+    high = high_severity_findings(session, batch_ids=batch_ids, candidate_ids=candidate_ids)
+    return {
+        c: Flaws(verdicts.get(c, ""), tuple(high.get(c, ())))
+        for c in sorted(set(verdicts) | set(high))
+    }
+
+
+def flaws_of(flaws: dict[int, Flaws], candidate_id: int) -> Flaws:
+    return flaws.get(candidate_id) or Flaws("")

@@ -30,6 +30,10 @@ def _dpo(text_type: pa.DataType) -> pa.Schema:
             pa.field("simulated_labels", pa.bool_()),
             pa.field("chosen_model", pa.string()),
             pa.field("rejected_model", pa.string()),
+            # generated | replayed | reference: a replayed candidate's `*_model` is the label its
+            # file recorded, not a model the factory ran.
+            pa.field("chosen_origin", pa.string()),
+            pa.field("rejected_origin", pa.string()),
             pa.field("chosen_verdict", pa.string()),
             pa.field("rejected_verdict", pa.string()),
             *SCORE_FIELDS,
@@ -64,6 +68,7 @@ SFT = pa.schema(
         pa.field("candidate_id", pa.int64()),
         pa.field("source", pa.string()),  # reference | reviewed_candidate
         pa.field("model", pa.string()),
+        pa.field("origin", pa.string()),  # generated | replayed | reference
         pa.field("language", pa.string()),
         pa.field("task_type", pa.string()),
     ]
@@ -77,6 +82,7 @@ REWARD = pa.schema(
         pa.field("prompt_id", pa.int64(), nullable=False),
         pa.field("candidate_id", pa.int64(), nullable=False),
         pa.field("model", pa.string()),
+        pa.field("origin", pa.string()),  # generated | replayed
         pa.field("language", pa.string()),
         pa.field("task_type", pa.string()),
         pa.field("verdict", pa.string()),

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from factory.models import Adjudication, Annotation, PreferencePair, Reviewer, ReviewTask
-from factory.packaging.safety import Flaws, candidate_flaws, veto_reason
+from factory.packaging.safety import Flaws, candidate_flaws, flaws_of, veto_reason
 from factory.review.adjudication import (
     ADJUDICATE,
     DIRECTION,
@@ -124,10 +124,7 @@ def select_pairs(
             .where(col(Adjudication.task_id).in_(list(paired) or [-1]))
         )
     }
-    flaws = candidate_flaws(
-        session,
-        sorted({c for p in pairs for c in (p.chosen_candidate_id, p.rejected_candidate_id)}),
-    )
+    flaws = candidate_flaws(session, batch_ids=batch_ids)
     context = _Context(allow_simulated, flagged_reviewers, opposite_direction, flaws, selection)
     for pair in pairs:
         task = tasks[pair.task_id]
@@ -224,7 +221,8 @@ class _Context:
 
     def _veto(self, pair: PreferencePair) -> str | None:
         return veto_reason(
-            self.flaws[pair.chosen_candidate_id], self.flaws[pair.rejected_candidate_id]
+            flaws_of(self.flaws, pair.chosen_candidate_id),
+            flaws_of(self.flaws, pair.rejected_candidate_id),
         )
 
     def _vetoed(self, pair: PreferencePair) -> bool:

@@ -1,6 +1,8 @@
-"""Turn a batch's candidates into review tasks: pairs, overlap (k > 1) and gold, idempotently.
+"""Turn a batch's candidates into review tasks: pairs, overlap (k > 1) and attention checks,
+idempotently. Each task carries its prompt's language and task type: together, its pool.
 
-Which tasks get k > 1 reviews and which pairs become gold is decided by a hash of the seed,
+Which tasks get k > 1 reviews and which pairs become attention checks (automatic
+pass-versus-fail gold, `review.gold_rate`) is decided by a hash of the seed,
 batch and pair, so a rerun makes exactly the same decisions and only adds missing tasks.
 Tasks are never deleted here: once a reviewer has worked on one, it is part of the record.
 """
@@ -22,7 +24,7 @@ class EnqueueCounts:
     prompts_without_pairs: int = 0
     created: int = 0
     already_queued: int = 0
-    gold: int = 0
+    gold: int = 0  # attention checks
     overlap: int = 0  # tasks needing more than one review
     by_strategy: dict[str, int] = field(default_factory=dict)
 
@@ -66,9 +68,12 @@ def enqueue_batch(
     """Create the review tasks of a batch that do not exist yet (the caller commits)."""
     counts = EnqueueCounts()
     views = load_candidate_views(session, batch_id)
-    languages = dict(
-        session.exec(select(Prompt.id, Prompt.language).where(Prompt.batch_id == batch_id)).all()
-    )
+    pools = {
+        prompt_id: (language, task_type)
+        for prompt_id, language, task_type in session.exec(
+            select(Prompt.id, Prompt.language, Prompt.task_type).where(Prompt.batch_id == batch_id)
+        )
+    }
     pairs: list[PairChoice] = []
     gold_pool: list[PairChoice] = []
     for _prompt_id, candidates in sorted(views.items()):
@@ -102,7 +107,8 @@ def enqueue_batch(
                 prompt_id=pair.prompt_id,
                 candidate_a_id=pair.candidate_a_id,
                 candidate_b_id=pair.candidate_b_id,
-                language=languages[pair.prompt_id],
+                language=pools[pair.prompt_id][0],
+                task_type=pools[pair.prompt_id][1],
                 pair_strategy=pair.strategy,
                 required_reviews=k,
                 is_gold=gold,

@@ -1,8 +1,9 @@
 """Choose which candidate pairs are worth an expert's time, from verdicts and signals.
 
 The default strategy pairs two candidates that both pass the tests but differ in their
-automatic signals: the gradient between correct and good. `pass_vs_fail` pairs a passing with a
-failing candidate (easy, and the source of gold tasks); `mixed` fills with those after the
+automatic signals: the gradient between correct and good (and the source of expert gold, see
+factory.review.gold). `pass_vs_fail` pairs a passing with a failing candidate (easy, and the
+source of automatic attention checks); `mixed` fills with those after the
 default ones. Two candidates with the same normalised code are never paired.
 """
 
@@ -28,7 +29,7 @@ STRATEGIES = (PASSING_DIFFER, PASS_VS_FAIL, MIXED)
 FAILING_VERDICTS = frozenset(
     {Verdict.FAILED, Verdict.ERROR, Verdict.TIMEOUT, Verdict.OUT_OF_MEMORY, Verdict.KILLED}
 )
-# The preference a gold pass-versus-fail task expects, towards the passing candidate.
+# The preference a pass-versus-fail attention check expects, towards the passing candidate.
 GOLD_STRENGTH = 2
 
 
@@ -115,7 +116,7 @@ def choose_pairs(
 
 
 def contrast_pairs(candidates: Sequence[CandidateView]) -> list[PairChoice]:
-    """Every pass-versus-fail pair of one prompt: the pool gold tasks are drawn from."""
+    """Every pass-versus-fail pair of one prompt: the pool attention checks are drawn from."""
     return choose_pairs(candidates, strategy=PASS_VS_FAIL, max_pairs=len(candidates) ** 2)
 
 
@@ -135,7 +136,7 @@ def load_candidate_views(
         query = query.where(Candidate.source != CandidateSource.REFERENCE)
     candidates = list(session.exec(query))
     ids = [c.id for c in candidates if c.id is not None]  # rows read back all have ids
-    verdicts = _latest_verdicts(session, ids)
+    verdicts = latest_verdicts(session, ids)
     issues, metrics = _signals(session, ids)
     views: dict[int, list[CandidateView]] = {}
     for c in candidates:
@@ -153,7 +154,8 @@ def load_candidate_views(
     return views
 
 
-def _latest_verdicts(session: Session, candidate_ids: Iterable[int]) -> dict[int, str]:
+def latest_verdicts(session: Session, candidate_ids: Iterable[int]) -> dict[int, str]:
+    """Each candidate's latest verdict that is not a sandbox error (absent: none yet)."""
     ids = list(candidate_ids)
     if not ids:
         return {}

@@ -4,8 +4,14 @@ Invariants, enforced in one transaction per action:
 - a task never has more than `required_reviews` submitted reviews, and
   `review_count + active_claims <= required_reviews` at every commit;
 - a reviewer claims a task at most once (unique task/reviewer claim), so never reviews it twice;
-- a task goes only to active reviewers whose languages include the task's language;
+- a task goes only to active reviewers who are active in its pool (language, task type);
 - an abandoned claim expires after its lease and returns its slot to the queue.
+
+A claim may instead serve expert gold (factory.review.gold): to a reviewer still qualifying
+(or suspended) in a pool, only that; to an active one, at `expert_gold_rate`. A gold claim
+points at the gold pair's own task, so the page, its URL and everything on it are built exactly
+as for ordinary work; it takes none of that task's review slots, and its answer is a GoldAnswer,
+graded and counted towards the reviewer's pool (factory.review.pools), never an Annotation.
 
 Claiming is one statement that reserves a slot: an `UPDATE ... RETURNING` whose sub-select
 picks the task. On PostgreSQL the sub-select is `FOR UPDATE SKIP LOCKED`, so concurrent claimers
@@ -20,15 +26,46 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, insert, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    inspect,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from factory.db import is_sqlite, session_scope
-from factory.models import Annotation, DimensionScore, Reviewer, ReviewTask, TaskClaim
+from factory.models import (
+    Adjudication,
+    Annotation,
+    DimensionScore,
+    GoldAnswer,
+    GoldItem,
+    PoolMembership,
+    Reviewer,
+    ReviewTask,
+    TaskClaim,
+)
 from factory.models._base import utcnow
 from factory.review.adjudication import resolve_if_complete
 from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
+from factory.review.gold import is_correct
+from factory.review.pools import (
+    ONGOING,
+    QUALIFICATION,
+    PoolRules,
+    PoolStatus,
+    after_gold_answer,
+    membership,
+)
 from factory.review.transactions import write_connection
 from factory.vocab import (
     DIMENSIONS,
@@ -50,9 +87,10 @@ Scores = Mapping[int, Mapping[str, int]]
 
 @dataclass(frozen=True, slots=True)
 class SubmitResult:
-    annotation_id: int
+    annotation_id: int | None  # None for an answer to expert gold
     task_id: int
     task_status: str  # vocab.TaskStatus after this review
+    gold_answer_id: int | None = None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -68,7 +106,7 @@ _STALE = select(col(TaskClaim.id)).where(
 _EXPIRE = (
     update(TaskClaim)
     .values(status=ClaimStatus.EXPIRED)
-    .returning(col(TaskClaim.task_id))
+    .returning(col(TaskClaim.task_id), col(TaskClaim.gold_item_id))
     .execution_options(synchronize_session=False)
 )
 _EXPIRE_SQLITE = _EXPIRE.where(col(TaskClaim.id).in_(_STALE.scalar_subquery()))
@@ -84,7 +122,7 @@ _RELEASE_SLOTS = (
 _t = aliased(ReviewTask, name="t")
 _ELIGIBLE_WHERE = (
     col(_t.status) == TaskStatus.OPEN,
-    col(_t.language).in_(bindparam("languages", expanding=True)),
+    tuple_(col(_t.language), col(_t.task_type)).in_(bindparam("pools", expanding=True)),
     col(_t.review_count) + _t.active_claims < _t.required_reviews,
     # Never a task this reviewer claimed before (submitted, skipped or expired).
     ~exists().where(
@@ -123,11 +161,15 @@ _TAKE_LOCKING_IN_BATCH = _TAKE.where(
     _HAS_ROOM,
 )
 _CLAIM_COLUMNS = inspect(TaskClaim).local_table.columns
-# The reviewer and their unexpired claim, if any (a reload resumes it), in one round trip.
+# The reviewer, their pools and their unexpired claim, if any (a reload resumes it), in one
+# round trip: a row per pool (and per claim, of which there is normally at most one).
 _CLAIMER = (
     select(
         col(Reviewer.active),
-        col(Reviewer.languages),
+        col(PoolMembership.language).label("pool_language"),
+        col(PoolMembership.task_type).label("pool_task_type"),
+        col(PoolMembership.status).label("pool_status"),
+        col(PoolMembership.retake_after).label("pool_retake_after"),
         *(column.label(f"claim_{column.name}") for column in _CLAIM_COLUMNS),
     )
     .select_from(Reviewer)
@@ -139,8 +181,31 @@ _CLAIMER = (
             col(TaskClaim.expires_at) > bindparam("now"),
         ),
     )
+    .outerjoin(PoolMembership, col(PoolMembership.reviewer_id) == Reviewer.id)
     .where(col(Reviewer.id) == bindparam("reviewer_id"))
     .order_by(col(TaskClaim.id))
+)
+# An expert gold item of the given pools this reviewer has never been shown, whose answer they
+# did not write, confirm or decide themselves.
+_g = aliased(GoldItem, name="g")
+_GOLD_WHERE = (
+    col(_g.retired_at).is_(None),
+    tuple_(col(_g.language), col(_g.task_type)).in_(bindparam("gold_pools", expanding=True)),
+    col(_g.authored_by) != bindparam("reviewer_id"),
+    or_(col(_g.confirmed_by).is_(None), col(_g.confirmed_by) != bindparam("reviewer_id")),
+    ~exists().where(
+        col(TaskClaim.task_id) == _g.task_id, col(TaskClaim.reviewer_id) == bindparam("reviewer_id")
+    ),
+    ~exists().where(
+        col(Adjudication.task_id) == _g.task_id,
+        col(Adjudication.reviewer_id) == bindparam("reviewer_id"),
+    ),
+)
+_GOLD = select(col(_g.id), col(_g.task_id)).where(*_GOLD_WHERE).order_by(col(_g.id)).limit(1)
+_GOLD_CONFIRMED = (
+    select(col(_g.id), col(_g.task_id))
+    .where(*_GOLD_WHERE, col(_g.confirmed_at).is_not(None))
+    .order_by(col(_g.id))
     .limit(1)
 )
 _INSERT_CLAIM = insert(TaskClaim).returning(col(TaskClaim.id))
@@ -150,9 +215,33 @@ def expire_leases(executor: Executor, *, now: datetime | None = None) -> int:
     """Mark lapsed active claims expired and give their slots back. Returns how many."""
     statement = _EXPIRE_SQLITE if is_sqlite(executor) else _EXPIRE_LOCKING
     expired = executor.execute(statement, {"now": now or utcnow()}).all()
-    for task_id, count in Counter(row.task_id for row in expired).items():
+    # A gold claim never held a slot of its task.
+    held = Counter(row.task_id for row in expired if row.gold_item_id is None)
+    for task_id, count in held.items():
         executor.execute(_RELEASE_SLOTS, {"task_id": task_id, "released": count})
     return len(expired)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    """The reviewer's pools as claiming sees them."""
+
+    active: list[tuple[str, str]]
+    qualifying: list[tuple[str, str]]  # qualifying or suspended, with no retake wait pending
+
+
+def _pools_of(rows: list[Any], now: datetime) -> _Pools:
+    active: set[tuple[str, str]] = set()
+    qualifying: set[tuple[str, str]] = set()
+    for row in rows:
+        if row.pool_language is None:
+            continue
+        pool = (row.pool_language, row.pool_task_type)
+        if row.pool_status == PoolStatus.ACTIVE:
+            active.add(pool)
+        elif row.pool_retake_after is None or _aware(row.pool_retake_after) <= now:
+            qualifying.add(pool)
+    return _Pools(sorted(active), sorted(qualifying))
 
 
 def claim_next(
@@ -161,11 +250,16 @@ def claim_next(
     *,
     lease_seconds: int,
     batch_id: str | None = None,
+    expert_gold_rate: float = 0.0,
+    gold_needs_confirmation: bool = False,
     rng: random.Random | None = None,
     now: datetime | None = None,
 ) -> TaskClaim | None:
     """Lease the next task this reviewer may review, or resume their active claim.
 
+    Qualification gold comes first (pools where the reviewer is qualifying or suspended); then
+    ordinary tasks of the pools where they are active, with unseen expert gold of those pools
+    at `expert_gold_rate`. With `batch_id`, only that batch's ordinary tasks are served.
     Returns None when the queue holds nothing for them. The displayed order of the two
     candidates is drawn here and kept on the claim (`swapped`), so reloads show the same order.
     The returned claim is detached and fully loaded.
@@ -175,34 +269,54 @@ def claim_next(
     # A claim lost whole in a database crash costs the reviewer one more click: it need not
     # wait for the disk. Reviews are written durably.
     with write_connection(engine, durable=False) as connection:
-        reviewer = connection.execute(_CLAIMER, {"reviewer_id": reviewer_id, "now": now}).first()
-        if reviewer is None or not reviewer.active:
+        rows = connection.execute(_CLAIMER, {"reviewer_id": reviewer_id, "now": now}).all()
+        if not rows or not rows[0].active:
             raise NotYoursError(f"reviewer {reviewer_id} does not exist or is deactivated")
-        if reviewer.claim_id is not None:
-            row = reviewer._mapping
+        if rows[0].claim_id is not None:
+            row = rows[0]._mapping
             return TaskClaim(**{c.name: row[f"claim_{c.name}"] for c in _CLAIM_COLUMNS})
+        pools = _pools_of(rows, now)
         expire_leases(connection, now=now)
-        task_id = _reserve_slot(connection, reviewer_id, reviewer.languages, batch_id)
-        if task_id is None:
-            return None
+        gold = None
+        if pools.qualifying and batch_id is None:
+            gold = _pick_gold(connection, reviewer_id, pools.qualifying, gold_needs_confirmation)
+        if gold is None and pools.active and batch_id is None and rng.random() < expert_gold_rate:
+            gold = _pick_gold(connection, reviewer_id, pools.active, gold_needs_confirmation)
+        if gold is not None:
+            task_id, gold_item_id = gold
+        else:
+            gold_item_id = None
+            task_id = _reserve_slot(connection, reviewer_id, pools.active, batch_id)
+            if task_id is None:
+                return None
         values: dict[str, Any] = {
             "task_id": task_id,
             "reviewer_id": reviewer_id,
             "swapped": rng.random() < 0.5,
             "claimed_at": now,
             "expires_at": now + timedelta(seconds=lease_seconds),
+            "gold_item_id": gold_item_id,
         }
         claim_id = connection.execute(_INSERT_CLAIM, values).scalar_one()
         return TaskClaim(id=claim_id, status=ClaimStatus.ACTIVE, **values)
 
 
+def _pick_gold(
+    executor: Executor, reviewer_id: int, pools: list[tuple[str, str]], confirmed_only: bool
+) -> tuple[int, int] | None:
+    """(task id, gold item id) of an expert gold item to serve, or None."""
+    statement = _GOLD_CONFIRMED if confirmed_only else _GOLD
+    row = executor.execute(statement, {"reviewer_id": reviewer_id, "gold_pools": pools}).first()
+    return (row.task_id, row.id) if row else None
+
+
 def _reserve_slot(
-    executor: Executor, reviewer_id: int, languages: list[str] | None, batch_id: str | None
+    executor: Executor, reviewer_id: int, pools: list[tuple[str, str]], batch_id: str | None
 ) -> int | None:
     """Take one free review slot of the first eligible task; returns its id."""
-    if not languages:
+    if not pools:
         return None
-    params = {"reviewer_id": reviewer_id, "languages": list(languages)}
+    params: dict[str, Any] = {"reviewer_id": reviewer_id, "pools": pools}
     if batch_id is not None:
         params["in_batch"] = batch_id
     if is_sqlite(executor):

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from factory.db import session_scope
 from factory.models import Annotation, ExecutionRun, Finding, Reviewer, ReviewTask
-from factory.packaging.safety import candidate_flaws
+from factory.packaging.safety import candidate_flaws, flaws_of
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.completion import batch_progress
 from factory.review.queue import claim_next, submit_review
@@ -251,13 +251,13 @@ def _adjudicate_simulated(engine: Engine, task_id: int, senior_id: int) -> None:
         assert task is not None
         a, b = task.candidate_a_id, task.candidate_b_id
         evidence = load_evidence(session, [a, b])
-        flaws = candidate_flaws(session, [a, b])
+        flaws = candidate_flaws(session, candidate_ids=[a, b])
         preferences = list(
             session.scalars(
                 select(col(Annotation.preference)).where(col(Annotation.task_id) == task_id)
             )
         )
-    clean = {c: flaws[c].clean for c in (a, b)}
+    clean = {c: flaws_of(flaws, c).clean for c in (a, b)}
     if clean[a] != clean[b]:
         decision = -2 if clean[a] else 2
         why = f"only {'A' if clean[a] else 'B'} passes its tests without a high-severity finding"

@@ -1,8 +1,9 @@
 """The review stage: a batch's candidate pairs queued for expert review.
 
 Pairs are chosen by `review.pair_strategy`; k > 1 reviews go to `review.overlap_fraction` of
-them and gold tasks to `review.gold_rate`. Reruns only add missing tasks. The reviews themselves
-are people's work in the reviewer app (`factory review serve`).
+them and automatic attention checks to `review.gold_rate` (off by default). Reruns only add
+missing tasks. The reviews themselves are people's work in the reviewer app
+(`factory review serve`).
 """
 
 from dataclasses import dataclass

@@ -1,32 +1,38 @@
 """The reviewer web app: FastAPI, server-rendered Jinja2 pages, a little JavaScript.
 
 `create_app()` builds the app on the factory database (FACTORY_DATABASE_URL or the embedded
-SQLite). Every POST carries the session's CSRF token; every write checks who is writing.
+SQLite). Sessions are kept on the server (factory.webapp.sessions); every POST carries the
+session's CSRF token; every write checks who is writing. Error pages say what happened in words:
+no tracebacks, no internal names.
 """
 
-from datetime import timedelta
+import logging
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from factory.db import open_database
 from factory.settings import FactoryConfig, load_config
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS
-from factory.webapp import admin, auth, review
+from factory.webapp import admin, auth, hints, review, signoff
+from factory.webapp.pages import NOT_FOUND_DETAIL, SERVER_ERROR_DETAIL, error_page
 from factory.webapp.rendering import RUBRIC, pygments_css
+from factory.webapp.sessions import Clock, SessionPolicy, system_clock
 from factory.webapp.throttle import SignInThrottle
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "factory_review"
-SESSION_MAX_AGE = int(timedelta(hours=12).total_seconds())
+log = logging.getLogger("factory.webapp")
 SECURITY_HEADERS = {
     # No inline scripts or styles at all: a payload that slipped through escaping stays inert.
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -73,8 +79,10 @@ def create_app(
     config: FactoryConfig | None = None,
     secret: str | None = None,
     secure_cookies: bool = False,
+    clock: Clock = system_clock,
 ) -> FastAPI:
-    """The app on `engine` (default: the factory database, migrated to head)."""
+    """The app on `engine` (default: the factory database, migrated to head); `clock` tells
+    sessions the time (tests move it)."""
     if engine is None:
         engine = open_database()
     app = FastAPI(
@@ -88,11 +96,15 @@ def create_app(
     app.state.config = config or load_config()
     app.state.templates = build_templates()
     app.state.sign_in_throttle = SignInThrottle()
+    app.state.clock = clock
+    policy = SessionPolicy.from_settings(app.state.config.review)
+    app.state.session_policy = policy
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or auth.session_secret(),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        # The cookie outlives no session; whether a session is still valid is the server's call.
+        max_age=int(policy.lifetime.total_seconds()),
         same_site="strict",
         https_only=secure_cookies,
     )
@@ -103,14 +115,24 @@ def create_app(
     async def to_login(request: Request, _exc: auth.LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def error_page(request: Request, exc: HTTPException) -> Response:
-        return app.state.templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": exc.status_code, "detail": exc.detail, "csrf": auth.csrf_token(request)},
-            status_code=exc.status_code,
-        )
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = error_page(request, exc.status_code, exc.detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # An id in the path that is not a whole number in range names no page: not found.
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return error_page(request, 404, NOT_FOUND_DETAIL)
+        return error_page(request, 400, "Some of the request's fields are missing or invalid.")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_page(request, 500, SERVER_ERROR_DETAIL, session=False)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -127,5 +149,7 @@ def create_app(
         return Response(status_code=204)
 
     app.include_router(review.router)
+    app.include_router(hints.router)
+    app.include_router(signoff.router)
     app.include_router(admin.router)
     return app

@@ -1,4 +1,5 @@
-"""Passwords, the session secret, the signed-in reviewer, roles and CSRF tokens."""
+"""Passwords, the session secret, signing in and out, the signed-in reviewer, roles and CSRF
+tokens. Sessions themselves are kept on the server (factory.webapp.sessions)."""
 
 import hmac
 import os
@@ -6,24 +7,25 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import Engine, bindparam
-from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
 from factory.models import Reviewer
 from factory.settings import WEBAPP_SECRET_ENV, environment
 from factory.vocab import Role
+from factory.webapp import sessions
 
 SECRET_ENV = WEBAPP_SECRET_ENV  # the variable that holds the session secret
 
 SECRET_FILE = "webapp-secret"  # noqa: S105  (a file name)
 CSRF_FIELD = "csrf_token"
-SESSION_REVIEWER = "reviewer_id"
+SESSION_TOKEN = "session"  # noqa: S105  (the cookie key of the server-side session token)
 SESSION_CSRF = "csrf"
 
 _hasher = PasswordHasher()
@@ -131,34 +133,49 @@ class SignedIn:
     languages: tuple[str, ...]
 
 
-# Looked up on every request: a prebuilt Core statement on one pooled connection costs a
-# fraction of an ORM session's CPU. (SQLAlchemy's select: SQLModel's is typed for four columns.)
-_SIGNED_IN = core_select(
-    col(Reviewer.id),
-    col(Reviewer.username),
-    col(Reviewer.display_name),
-    col(Reviewer.role),
-    col(Reviewer.languages),
-    col(Reviewer.active),
-).where(col(Reviewer.id) == bindparam("reviewer_id"))
+def _now(request: Request) -> datetime:
+    clock: sessions.Clock = request.app.state.clock
+    return clock()
+
+
+def sign_in(request: Request, reviewer_id: int) -> None:
+    """A fresh server-side session (and CSRF token) for the reviewer: a cookie planted before
+    sign-in is worth nothing, and signing out ends this session for every copy of the cookie."""
+    request.session.clear()
+    token = sessions.start_session(
+        request.app.state.engine, reviewer_id, request.app.state.session_policy, _now(request)
+    )
+    request.session[SESSION_TOKEN] = token
+    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request) -> None:
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end_session(request.app.state.engine, token, _now(request))
+    request.session.clear()
 
 
 def current_reviewer(request: Request) -> SignedIn:
-    reviewer_id = request.session.get(SESSION_REVIEWER)
-    if reviewer_id is None:
+    token = request.session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
         raise LoginRequired
-    with request.app.state.engine.connect() as connection:
-        row = connection.execute(_SIGNED_IN, {"reviewer_id": reviewer_id}).first()
-    if row is None or not row.active:
+    live = sessions.live_session(
+        request.app.state.engine, token, request.app.state.session_policy, _now(request)
+    )
+    if live is None:
         request.session.clear()
         raise LoginRequired
     return SignedIn(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        role=row.role,
-        languages=tuple(row.languages or ()),
+        id=live.reviewer_id,
+        username=live.username,
+        display_name=live.display_name,
+        role=live.role,
+        languages=live.languages,
     )
+
+
+ROLE_NAMES = {Role.REVIEWER: "reviewers", Role.SENIOR: "senior reviewers", Role.ADMIN: "admins"}
 
 
 def require_role(*roles: Role) -> Callable[[SignedIn], SignedIn]:
@@ -166,7 +183,8 @@ def require_role(*roles: Role) -> Callable[[SignedIn], SignedIn]:
 
     def check(reviewer: SignedIn = Depends(current_reviewer)) -> SignedIn:  # noqa: B008
         if reviewer.role not in allowed:
-            raise HTTPException(status_code=403, detail=f"this page needs role {sorted(allowed)}")
+            who = " and ".join(ROLE_NAMES[role] for role in roles)
+            raise HTTPException(status_code=403, detail=f"This page is for {who} only.")
         return reviewer
 
     return check

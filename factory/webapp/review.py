@@ -1,6 +1,5 @@
 """Sign-in, the reviewer's queue and review page, and the senior adjudication pages."""
 
-import secrets
 from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -24,7 +23,8 @@ from factory.vocab import (
     TaskStatus,
 )
 from factory.webapp import auth
-from factory.webapp.pages import flash, render, see_other
+from factory.webapp.hints import judge_hints_due
+from factory.webapp.pages import RowId, flash, render, see_other
 from factory.webapp.rendering import (
     ReviewView,
     canonical_preference,
@@ -90,16 +90,14 @@ def login(request: Request, form: FormData = Form) -> Response:
             status_code=401,
         )
     throttle.succeeded(username)
-    # A fresh session (and CSRF token) at sign-in, so a planted cookie is worth nothing.
-    request.session.clear()
-    request.session[auth.SESSION_REVIEWER] = reviewer.id
-    request.session[auth.SESSION_CSRF] = secrets.token_urlsafe(32)
+    assert reviewer.id is not None  # a row read from the database
+    auth.sign_in(request, reviewer.id)
     return see_other("/")
 
 
 @router.post("/logout")
 def logout(request: Request, _form: FormData = Form) -> Response:
-    request.session.clear()
+    auth.sign_out(request)
     return see_other("/login")
 
 
@@ -196,7 +194,7 @@ def _review_page(
 
 
 @router.get("/review/{claim_id}", response_class=HTMLResponse)
-def review_page(request: Request, claim_id: int, user: auth.SignedIn = Signed) -> HTMLResponse:
+def review_page(request: Request, claim_id: RowId, user: auth.SignedIn = Signed) -> HTMLResponse:
     with _read_session(request) as session:
         claim, task = _own_active_claim(session, claim_id, user)
         return _review_page(request, session, claim, task, user)
@@ -244,7 +242,7 @@ def _claim_of(request: Request, claim_id: int, user: auth.SignedIn) -> tuple[Tas
 
 @router.post("/review/{claim_id}")
 def submit(
-    request: Request, claim_id: int, user: auth.SignedIn = Signed, form: FormData = Form
+    request: Request, claim_id: RowId, user: auth.SignedIn = Signed, form: FormData = Form
 ) -> Response:
     claim, task = _claim_of(request, claim_id, user)
     assert claim.id is not None  # a row read from the database
@@ -268,13 +266,15 @@ def submit(
     except ReviewError as exc:
         return _review_page_again(request, claim, task, user, error=str(exc), values=form)
     flash(request, f"Review of task {task.id} saved.", "success")
+    if judge_hints_due(request, task):  # the judge's scores, now that the reviewer's are in
+        return see_other(f"/review/{claim_id}/judge")
     if form.get("advance", "1") == "0":
         return see_other("/")
     return _claim_and_go(request, user)
 
 
 @router.post("/review/{claim_id}/skip")
-def skip(request: Request, claim_id: int, user: auth.SignedIn = Signed, form: FormData = Form):
+def skip(request: Request, claim_id: RowId, user: auth.SignedIn = Signed, form: FormData = Form):
     claim, task = _claim_of(request, claim_id, user)
     assert claim.id is not None  # a row read from the database
     reason = str(form.get("reason", "")).strip()
@@ -313,7 +313,9 @@ def _disputed(
 
 
 @router.get("/adjudication/{task_id}", response_class=HTMLResponse)
-def adjudication_page(request: Request, task_id: int, user: auth.SignedIn = Senior) -> HTMLResponse:
+def adjudication_page(
+    request: Request, task_id: RowId, user: auth.SignedIn = Senior
+) -> HTMLResponse:
     task, view, reviews = _disputed(request, task_id)
     return render(
         request,
@@ -324,7 +326,7 @@ def adjudication_page(request: Request, task_id: int, user: auth.SignedIn = Seni
 
 @router.post("/adjudication/{task_id}")
 def adjudication_submit(
-    request: Request, task_id: int, user: auth.SignedIn = Senior, form: FormData = Form
+    request: Request, task_id: RowId, user: auth.SignedIn = Senior, form: FormData = Form
 ) -> Response:
     try:
         preference = _int_field(form, "preference", "the preference")

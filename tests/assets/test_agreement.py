@@ -28,10 +28,10 @@ def downstream() -> None:
     """Stands in for packaging: must not run when the gate fails."""
 
 
-def run(engine: Engine, batch_id: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(engine: Engine, batch_id: str, tmp_path: Path, gate_on: str = "point"):  # type: ignore[no-untyped-def]
     # Fewer bootstrap samples than the default keep the test quick; the figures are the same.
     config = tmp_path / "factory.yaml"
-    config.write_text("agreement:\n  bootstrap_samples: 100\n")
+    config.write_text(f"agreement:\n  bootstrap_samples: 100\n  gate_on: {gate_on}\n")
     return materialize_batch(
         [agreement, agreement_gate, downstream], engine, batch_id, config_path=config
     )
@@ -88,7 +88,7 @@ def test_agreeing_reviewers_pass_and_the_tables_show_every_cell(
     cells = metadata["cells"]
     # Both reviewers agree exactly on 8 + 3 gold items: kappa 1 with a degenerate interval.
     assert (
-        "| preference_kappa | * | * | preference | 11 | 1.000 | [1.000, 1.000] | yes | yes |"
+        "| preference_kappa | * | * | preference | 11 | 1.000 | [1.000, 1.000] | estimate | yes |"
         in cells
     )
     assert "| dimension_alpha | python | code_generation | security | 16 | 1.000 |" in cells
@@ -170,4 +170,38 @@ def test_a_batch_with_nothing_to_judge_fails(sqlite_engine: Engine, tmp_path: Pa
     assert "no figure could be judged" in materialization.metadata["summary"].value
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed
+    assert not result.asset_materializations_for_node("downstream")
+
+
+def nearly_agreeing_batch(engine: Engine) -> str:
+    """Eight doubly reviewed tasks on which the second reviewer is often a step off and twice
+    reverses a slight preference: kappa 0.63 by the estimate, its 95% interval reaching 0.19."""
+    batch = build_batch(engine, prompts=len(PREFERENCES))
+    second = [-1, -2, 1, 1, 3, 1, -3, -1]
+    with Session(engine) as session:
+        ann, bob = add_reviewer(session, "ann"), add_reviewer(session, "bob")
+        for i, prompt in enumerate(batch.prompts):
+            a, b, _ = batch.candidates[prompt.id]
+            task = add_task(session, session.get(Prompt, prompt.id), a, b, required_reviews=2)
+            scores = (i % 5 + 1, (i + 2) % 5 + 1)
+            add_annotation(session, task, ann, PREFERENCES[i], scores=scores)
+            add_annotation(session, task, bob, second[i], scores=scores)
+        session.commit()
+    return batch.batch_id
+
+
+def test_the_gate_can_judge_the_lower_bound(engine: Engine, tmp_path: Path) -> None:
+    batch_id = nearly_agreeing_batch(engine)
+    assert run(engine, batch_id, tmp_path).success  # the estimate clears the threshold
+    bounded = tmp_path / "bounded"
+    bounded.mkdir()
+    result = run(engine, batch_id, bounded, gate_on="lower_bound")
+    assert not result.success
+    (materialization,) = result.asset_materializations_for_node("agreement")
+    assert "preference_kappa[*/*/preference]" in materialization.metadata["failing_cells"].value
+    assert "| lower 95% bound | **NO** |" in materialization.metadata["cells"].value
+    (check,) = result.get_asset_check_evaluations()
+    gate = {key: value.value for key, value in check.metadata.items()}
+    offending = gate["expect_column_values_to_be_null(offending)"]["partial_unexpected"]
+    assert any("(lower 95% bound) < 0.4" in line for line in offending)
     assert not result.asset_materializations_for_node("downstream")

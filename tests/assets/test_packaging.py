@@ -136,9 +136,9 @@ def test_the_packaged_release_is_what_publishing_publishes(sqlite_engine, tmp_pa
     assert published.metadata["release_items"].value == sum(release.counts.values())
 
 
-def test_release_package_sits_after_agreement_in_post_review():
+def test_release_package_sits_after_sign_off_in_post_review():
     assert release_package.group_names_by_key[release_package.key] == "post_review"
-    assert AssetKey("agreement") in release_package.dependency_keys
+    assert AssetKey("sign_off") in release_package.dependency_keys
     names = [module.__name__ for module in ASSET_MODULES]
-    assert names.index("assets.agreement") < names.index(packaging.__name__)
+    assert names.index("assets.signoff") < names.index(packaging.__name__)
     assert names.index(packaging.__name__) < names.index("assets.publishing")

@@ -26,6 +26,7 @@ def test_each_asset_module_holds_one_asset_and_its_blocking_gate() -> None:
         "signals",
         "review_tasks",
         "agreement",
+        "sign_off",
         "release_package",
         "published_release",
     ]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterInstance
 from sqlmodel import Session, select
@@ -16,8 +17,9 @@ from ui_server import free_port, graphql, running_ui
 
 from commands.demo import demo_config, sample_batch
 from factory.db import open_database
-from factory.models import Reviewer
+from factory.models import Candidate, Reviewer
 from factory.models.release import Release
+from factory.packaging.safety import high_severity_findings
 from factory.samples import humaneval_path
 from factory.settings import FactoryConfig, load_config
 
@@ -63,6 +65,7 @@ def test_demo_config_applies_the_demo_overrides_and_keeps_the_rest(tmp_path: Pat
     loaded = load_config(path)
     assert loaded.packaging.allow_simulated is True
     assert loaded.packaging.exclude_contaminated is False  # HumanEval flags itself
+    assert "HumanEval benchmark itself" in loaded.packaging.contamination_note  # the card's why
     assert loaded.agreement == base.agreement  # the gates keep their thresholds
     assert loaded.publishing.target == "local"  # simulated labels stay on this machine
     assert loaded.review.gold_rate == 0.5 and loaded.publishing.repo_id == "org/x"
@@ -105,7 +108,26 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
     assert f"release folder: {folder}" in output
     card = (folder / "README.md").read_text()
     assert "simulated reviewers" in card.lower()
+    assert "license: mit" in card and "**This release includes 164 of them**" in card
     assert any(folder.rglob("*.parquet"))
+    # No chosen and no SFT answer carries a high-severity security finding (the sample's
+    # `shell=True` candidate and the md5 reference among them), and the QA report says why.
+    engine = open_database(f"sqlite:///{home / 'factory.db'}")
+    with Session(engine) as session:
+        unsafe = set(high_severity_findings(session, batch_ids=list(release.batch_ids)))
+        references = session.exec(select(Candidate).where(Candidate.source == "reference")).all()
+        unsafe_references = {c.prompt_id for c in references if c.id in unsafe}
+    engine.dispose()
+    assert unsafe_references and unsafe - {c.id for c in references}
+    chosen = pq.read_table(folder / "dpo").column("chosen_candidate_id").to_pylist()
+    sft = pq.read_table(folder / "sft").to_pylist()
+    assert chosen and not unsafe & set(chosen)
+    assert not unsafe & {row["candidate_id"] for row in sft}
+    assert not unsafe_references & {r["prompt_id"] for r in sft if r["source"] == "reference"}
+    qa = release.qa_report
+    assert qa["labels"]["adjudicated"] >= 1 and qa["labels"]["awaiting_adjudication"] == 0
+    assert qa["safety_vetoes"]["refused"]["sft_reference_unsafe"] == 1
+    assert qa["safety_vetoes"]["overridden"] == {}
     # The local target publishes a copy under FACTORY_HOME/hub; the printed URL points at it.
     assert release.target == "local" and release.url in output
     published = Path(unquote(urlparse(release.url).path))

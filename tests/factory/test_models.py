@@ -46,12 +46,17 @@ def test_claim_order_index_matches_the_claim_query(engine: Engine) -> None:
                 for row in conn.exec_driver_sql(f"PRAGMA index_xinfo('{QUEUE_INDEX}')")
                 if row.key
             ]
-            assert columns == [("language", False), ("priority", True), ("id", False)]
+            assert columns == [
+                ("language", False),
+                ("task_type", False),
+                ("priority", True),
+                ("id", False),
+            ]
         else:
             definition = conn.exec_driver_sql(
                 f"SELECT indexdef FROM pg_indexes WHERE indexname = '{QUEUE_INDEX}'"
             ).scalar_one()
-            assert "(language, priority DESC, id)" in definition
+            assert "(language, task_type, priority DESC, id)" in definition
             assert "WHERE ((status)::text = 'open'::text)" in definition
 
 

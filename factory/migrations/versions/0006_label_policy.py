@@ -30,9 +30,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("override_veto", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-        batch.add_column(
-            sa.Column("override_reason", sa.Text(), nullable=False, server_default="")
-        )
+        batch.add_column(sa.Column("override_reason", sa.Text(), nullable=False, server_default=""))
         batch.add_column(
             sa.Column("simulated", sa.Boolean(), nullable=False, server_default=sa.false())
         )

@@ -2,9 +2,12 @@
 dimension equal direct library calls on the same data, gold accuracy flags weak reviewers, and the
 GX gate fails with the offending cells named."""
 
+from dataclasses import replace
+
 import krippendorff
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from review_data_builder import (
     add_annotation,
     add_batch,
@@ -17,6 +20,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from expectations.agreement import build_suite
 from expectations.gate import run_suite
+from factory.agreement.breakdown import KAPPA, Cell
 from factory.agreement.report import agreement_report
 from factory.settings import AgreementSettings, FactoryConfig
 
@@ -163,3 +167,45 @@ def test_gate_passes_good_agreement_and_refuses_no_evidence(session):
     empty = agreement_report(session, ["no-such-batch"], relaxed)
     assert empty.cells == [] and empty.passed
     assert not run_suite(build_suite(config), empty.gate_frame()).success
+
+
+def test_lower_bound_gate_fails_a_cell_whose_estimate_passes(session):
+    """14 items agreeing well (kappa ~0.75) are too few to be sure kappa clears 0.4."""
+    _build(session)
+    relaxed = SETTINGS.model_copy(update={"min_dimension_alpha": -1.0, "min_gold_accuracy": 0.0})
+    bounded = relaxed.model_copy(update={"gate_on": "lower_bound"})
+    point = _cell(agreement_report(session, ["b1"], relaxed), KAPPA, "python", "*", "preference")
+    report = agreement_report(session, ["b1"], bounded)
+    cell = _cell(report, KAPPA, "python", "*", "preference")
+    assert (point.judged_on, point.passed) == ("value", True)
+    assert cell.judged_on == "ci_low" and cell.judged_value == cell.ci_low
+    assert cell.ci_low < bounded.min_preference_kappa <= cell.value
+    assert not cell.passed and cell in report.failing_cells
+    # Small cells keep their rules: the go cell is reported, not gated.
+    assert not _cell(report, KAPPA, "go", "*", "preference").gated
+    result = run_suite(build_suite(FactoryConfig(agreement=bounded)), report.gate_frame())
+    assert not result.success
+    named = result.metadata()["expect_column_values_to_be_null(offending)"]["partial_unexpected"]
+    assert f"preference_kappa[python/*/preference] = {cell.ci_low:.3f} (lower 95% bound) < 0.4" in (
+        " ".join(named)
+    )
+    assert run_suite(
+        build_suite(FactoryConfig(agreement=relaxed)), _point_frame(session, relaxed)
+    ).success
+
+
+def _point_frame(session, settings):
+    frame = agreement_report(session, ["b1"], settings).gate_frame()
+    assert frame["offending"].isna().all()
+    return frame
+
+
+def test_a_bound_that_cannot_be_computed_fails_the_lower_bound_gate():
+    cell = Cell(KAPPA, "*", "*", "preference", 30, 0.9, None, None, 0.4, "ci_low")
+    assert cell.gated and cell.judged_value is None and not cell.passed
+    assert replace(cell, ci_low=0.41).passed and not replace(cell, ci_low=0.39).passed
+
+
+def test_unknown_gate_basis_is_a_config_error():
+    with pytest.raises(ValidationError, match="gate_on"):
+        AgreementSettings(gate_on="median")

@@ -214,11 +214,11 @@ def test_failure_mid_batch_writes_nothing(engine: Engine, monkeypatch: pytest.Mo
     calls = {"n": 0}
     real = ingest.find_contamination
 
-    def failing(text: str, settings: object) -> list:
+    def failing(text: str, settings: object, **fields: str) -> list:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk on fire")
-        return real(text, settings)
+        return real(text, settings, **fields)
 
     monkeypatch.setattr(ingest, "find_contamination", failing)
     with pytest.raises(RuntimeError):

@@ -1,4 +1,8 @@
-"""The data card's front matter is what the Hub reads: configs, licence, size category."""
+"""The data card's front matter is what the Hub reads: configs, licence, size category; its body
+says where candidates came from, how many contaminated prompts it includes and why, and the
+licence of each source."""
+
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -8,7 +12,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from factory.packaging.datacard import render_data_card, size_category
-from factory.packaging.qa_report import QAReport, build_qa_report
+from factory.packaging.licences import release_licence
+from factory.packaging.qa_report import ModelCost, QAReport, ReplaySource, build_qa_report
+from factory.packaging.records import PromptInfo
 from factory.settings import AgreementSettings
 
 CONFIGS = {
@@ -17,9 +23,19 @@ CONFIGS = {
 }
 
 
+def _prompt(prompt_id: int, licence: str, source: str) -> PromptInfo:
+    return PromptInfo(
+        prompt_id, f"p{prompt_id}", "b1", "python", "code_generation", "Write f.", "", "f",
+        "check", "def f(): ...", licence, source,
+    )  # fmt: skip
+
+
+MIT = release_licence([_prompt(1, "MIT", "openai/human-eval")])
+
+
 @pytest.fixture
-def qa(sqlite_engine: Engine) -> QAReport:
-    with Session(sqlite_engine) as session:
+def qa(engine: Engine) -> QAReport:
+    with Session(engine) as session:
         add_batch(session, "b1", received=3)
         add_prompt(session, "b1", "p0", contaminated=True)
         session.commit()
@@ -39,7 +55,7 @@ def _render(qa: QAReport, **overrides) -> str:  # noqa: ANN003
         "num_rows": 2_500,
         "languages": ["python", "go"],
         "task_types": ["code_generation"],
-        "license": "apache-2.0",
+        "licence": MIT,
         "qa": qa,
         "simulated": False,
     }
@@ -55,7 +71,8 @@ def test_front_matter_round_trips_through_the_hub_card(qa: QAReport) -> None:
     text = _render(qa)
     card = DatasetCard(text)
     data = card.data.to_dict()
-    assert data["license"] == "apache-2.0"
+    assert data["license"] == "mit"  # HumanEval's own licence, not a default
+    assert "license_name" not in data
     assert data["language"] == ["en"]
     assert data["size_categories"] == ["1K<n<10K"]
     assert data["task_categories"] == ["text-generation", "reinforcement-learning"]
@@ -80,8 +97,70 @@ def test_body_explains_loading_and_qa(qa: QAReport) -> None:
     assert "`chosen_verdict`" in body  # dpo columns listed from the schema
     assert "| received | 3 | records |" in body  # the QA funnel
     assert "Mean gold accuracy" in body
-    assert "apache-2.0" in body
+    assert "Released under `mit` (MIT)" in body
+    assert "| MIT | openai/human-eval | 1 |" in body
+    assert "apache-2.0" not in body
     assert "simulated reviewers" not in body
+
+
+def test_mixed_licences_are_other_and_listed_per_source(qa: QAReport) -> None:
+    mixed = release_licence(
+        [_prompt(1, "MIT", "openai/human-eval"), _prompt(2, "MIT", "openai/human-eval"),
+         _prompt(3, "CC-BY-4.0", "mbpp"), _prompt(4, "", "internal")],
+        default="apache-2.0",
+    )  # fmt: skip
+    text = _render(qa, licence=mixed)
+    data = DatasetCard(text).data.to_dict()
+    assert data["license"] == "other"
+    assert data["license_name"] == "mixed-apache-2.0-cc-by-4.0-mit"
+    assert data["license_details"] == (
+        "apache-2.0 (internal: 1 prompts); CC-BY-4.0 (mbpp: 1 prompts); "
+        "MIT (openai/human-eval: 2 prompts)"
+    )
+    body = DatasetCard(text).text
+    assert "licence is `other`" in body
+    for row in ("| MIT | openai/human-eval | 2 |", "| CC-BY-4.0 | mbpp | 1 |",
+                "| apache-2.0 | internal | 1 |"):  # fmt: skip
+        assert row in body
+
+
+def test_undeclared_licences_are_unknown_not_a_default(qa: QAReport) -> None:
+    unknown = release_licence([_prompt(1, "", "internal")])
+    data = DatasetCard(_render(qa, licence=unknown)).data.to_dict()
+    assert data["license"] == "unknown"
+    assert "No source declares a licence" in DatasetCard(_render(qa, licence=unknown)).text
+    # An unusual declared licence is not forced onto a Hub identifier.
+    custom = release_licence([_prompt(1, "Acme Internal 1.0", "acme")])
+    data = DatasetCard(_render(qa, licence=custom)).data.to_dict()
+    assert (data["license"], data["license_name"]) == ("other", "acme-internal-1.0")
+
+
+def test_included_contaminated_prompts_are_counted_with_the_reason(qa: QAReport) -> None:
+    assert qa.contaminated_prompts == 1
+    kept = replace(qa, contaminated_included=1, contamination_note="the batch is the benchmark")
+    body = DatasetCard(_render(qa=kept)).text
+    assert "Intake flagged 1 prompt(s) as overlapping public evaluation sets (humaneval: 1)" in body
+    assert "**This release includes 1 of them**, because: the batch is the benchmark." in body
+    unexplained = DatasetCard(_render(qa=replace(kept, contamination_note=""))).text
+    assert "no reason was recorded (`packaging.contamination_note`)" in unexplained
+    left_out = DatasetCard(_render(qa=replace(qa, contaminated_included=0))).text
+    assert "None of them is in this release." in left_out
+    assert "This release includes" not in left_out
+
+
+def test_replayed_candidates_are_not_presented_as_generated(qa: QAReport) -> None:
+    mixed = replace(
+        qa,
+        models=[ModelCost("qwen-coder", 4, 100, 50, 0.0, 0)],
+        replayed=[ReplaySource("demo-a", 3, 3), ReplaySource("demo-b", 2, 1)],
+    )
+    body = DatasetCard(_render(qa=mixed)).text
+    assert "4 candidate(s) were generated by this factory with `qwen-coder`." in body
+    assert "5 candidate(s) were replayed from a file, not generated here" in body
+    assert "(`demo-a`, `demo-b`) are what the file recorded, not models the factory ran" in body
+    assert "generated by this factory with `demo-a`" not in body
+    only_replayed = DatasetCard(_render(qa=replace(mixed, models=[]))).text
+    assert "generated by this factory" not in only_replayed
 
 
 def test_simulated_release_warns_first(qa: QAReport) -> None:

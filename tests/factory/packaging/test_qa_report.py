@@ -27,7 +27,7 @@ from factory.models import (
     Prompt,
     QuarantinedRecord,
 )
-from factory.packaging.qa_report import build_qa_report
+from factory.packaging.qa_report import ReplaySource, build_qa_report
 from factory.settings import AgreementSettings
 
 BATCH = "batch-qa"
@@ -63,6 +63,8 @@ def _build(session: Session) -> None:
         bad = add_candidate(session, prompt, model="m-bad", verdict="failed", cwe_id=78)
         add_candidate(session, prompt, model="m-bad", sample_index=1, verdict="timeout")
         add_candidate(session, prompt, source="reference", code=prompt.reference_solution)
+        if prompt is kept[0]:  # read from a replay file: counted apart from generated ones
+            add_candidate(session, prompt, model="demo-x", source="replay", verdict="failed")
         task = add_task(session, prompt, good, bad, required_reviews=2)
         add_annotation(session, task, alice, -2, scores=(5, 2))
         add_annotation(session, task, bob, -3, scores=(5, 1))
@@ -119,12 +121,15 @@ def test_figures_match_direct_queries(engine: Engine) -> None:
 
         prompts = select(func.count(Prompt.id)).where(Prompt.batch_id == BATCH)
         non_ref = (Candidate.batch_id == BATCH) & (Candidate.source != "reference")
+        generated = (Candidate.batch_id == BATCH) & (Candidate.source == "generated")
+        replayed = (Candidate.batch_id == BATCH) & (Candidate.source == "replay")
         expected = {
             "received": count(select(Batch.received).where(Batch.id == BATCH)),
             "accepted": count(prompts),
             "gradable": count(prompts.where(Prompt.gradable.is_(True))),
             "stable": count(prompts.where(Prompt.gradable.is_(True), Prompt.stable.is_(True))),
-            "generated": count(select(func.count(Candidate.id)).where(non_ref)),
+            "generated": count(select(func.count(Candidate.id)).where(generated)),
+            "replayed": count(select(func.count(Candidate.id)).where(replayed)),
             "executed": count(
                 select(func.count(distinct(ExecutionRun.candidate_id)))
                 .join(Candidate, Candidate.id == ExecutionRun.candidate_id)
@@ -163,18 +168,20 @@ def test_figures_match_direct_queries(engine: Engine) -> None:
         "gradable": 3,
         "stable": 3,
         "generated": 6,
-        "executed": 6,
+        "replayed": 1,
+        "executed": 7,
         "reviewed": 2,
         "agreed": 2,
         "packaged": 4,
     }
-    assert report.verdicts == verdicts == {"passed": 2, "failed": 2, "timeout": 2}
+    assert report.verdicts == verdicts == {"passed": 2, "failed": 3, "timeout": 2}
     assert report.cwe_findings == cwes == {78: 2}
     assert report.dropped == {"quarantined": 1, "duplicates": 1}
     assert report.contaminated_prompts == 1
     assert report.contamination == {"humaneval": 1}
     by_model = {m.model: m for m in report.models}
-    assert set(by_model) == {"m-good", "m-bad"}
+    assert set(by_model) == {"m-good", "m-bad"}  # the replayed label is not a generation model
+    assert report.replayed == [ReplaySource("demo-x", 1, 1)]
     assert by_model["m-good"].cost_usd == pytest.approx(0.02)
     assert by_model["m-bad"].candidates == 4
     assert by_model["m-bad"].prompt_tokens == 400
@@ -210,6 +217,9 @@ def test_dict_is_json_and_markdown_shows_every_section(engine: Engine) -> None:
     assert "simulated reviewers, not people" in text
     assert "| CWE-78 | 2 |" in text
     assert "| m-bad | 4 | 400 | 200 | " in text
+    assert "| demo-x |" not in text.split("## Replayed candidates")[0]
+    assert "| demo-x | 1 | 1 |" in text.split("## Replayed candidates")[1]
+    assert data["replayed_candidates"] == [{"label": "demo-x", "candidates": 1, "provenances": 1}]
     assert "| timeout | 2 |" in text
     assert "| dpo | train | 2 |" in text
     assert "## Gold accuracy per reviewer" in text
