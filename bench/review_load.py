@@ -45,6 +45,7 @@ from factory.models import (
     ReviewTask,
 )
 from factory.review.enqueue import enqueue_batch
+from factory.review.pools import admit_simulated
 from factory.settings import ReviewSettings
 from factory.vocab import DIMENSIONS
 from factory.webapp.auth import hash_password
@@ -131,7 +132,7 @@ def seed(engine, prompts: int, reviewers: int) -> int:  # type: ignore[no-untype
         )
         enqueue_batch(session, BATCH, settings)
         password_hash = hash_password(PASSWORD)
-        session.add_all(
+        people = [
             Reviewer(
                 username=f"bench-{n:03d}",
                 password_hash=password_hash,
@@ -139,7 +140,12 @@ def seed(engine, prompts: int, reviewers: int) -> int:  # type: ignore[no-untype
                 simulated=True,
             )
             for n in range(reviewers)
-        )
+        ]
+        session.add_all(people)
+        session.flush()
+        pools = sorted(set(session.execute(select(ReviewTask.language, ReviewTask.task_type))))
+        for person in people:  # qualified into the batch's pools, as simulated reviewers are
+            admit_simulated(session, person.id, [tuple(pool) for pool in pools])
         session.commit()
         return session.scalar(select(func.sum(ReviewTask.required_reviews)))
 

@@ -2,7 +2,8 @@
 
 One row per review task of the batch: two distinct candidates in canonical order (A has the
 lower id), both of the task's own prompt and not the reference solution; a review count within
-1..review.overlap_reviews; a known answer on every gold task; and at least one task.
+1..review.overlap_reviews; a pool (the prompt's language and a known task type, which decide
+who may be served it); a known answer on every attention check; and at least one task.
 """
 
 import great_expectations as gx
@@ -11,16 +12,16 @@ from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from factory.models import Candidate, ReviewTask
+from factory.models import Candidate, Prompt, ReviewTask
 from factory.settings import FactoryConfig
 from factory.stages.context import StageContext
-from factory.vocab import CandidateSource
+from factory.vocab import CandidateSource, TaskType
 
 SUITE_NAME = "review"
 DESCRIPTION = (
     "At least one review task; each pairs two distinct, non-reference candidates of its own "
-    "prompt in canonical order, needs 1..review.overlap_reviews reviews, and every gold task has "
-    "its known answer."
+    "prompt in canonical order, needs 1..review.overlap_reviews reviews, belongs to a pool (its "
+    "prompt's language and a known task type), and every attention check has its known answer."
 )
 COLUMNS = [
     "task_id",
@@ -30,6 +31,8 @@ COLUMNS = [
     "reference_in_pair",
     "required_reviews",
     "language",
+    "pool_matches_prompt",
+    "task_type",
     "gold_answer_known",
 ]
 
@@ -52,6 +55,12 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
             ),
             gx.expectations.ExpectColumnValuesToNotBeNull(column="language"),
             gx.expectations.ExpectColumnValuesToBeInSet(
+                column="task_type", value_set=[t.value for t in TaskType]
+            ),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="pool_matches_prompt", value_set=[True]
+            ),
+            gx.expectations.ExpectColumnValuesToBeInSet(
                 column="gold_answer_known", value_set=[True]
             ),
         ],
@@ -65,8 +74,15 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
         # SQLAlchemy's select: SQLModel's is typed for four columns at most.
         rows = session.execute(
             core_select(
-                ReviewTask, col(a.prompt_id), col(a.source), col(b.prompt_id), col(b.source)
+                ReviewTask,
+                col(a.prompt_id),
+                col(a.source),
+                col(b.prompt_id),
+                col(b.source),
+                col(Prompt.language),
+                col(Prompt.task_type),
             )
+            .join(Prompt, col(Prompt.id) == col(ReviewTask.prompt_id))
             .join(a, col(a.id) == col(ReviewTask.candidate_a_id))
             .join(b, col(b.id) == col(ReviewTask.candidate_b_id))
             .where(col(ReviewTask.batch_id) == batch_id)
@@ -81,8 +97,10 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
                 "reference_in_pair": CandidateSource.REFERENCE in (a_source, b_source),
                 "required_reviews": task.required_reviews,
                 "language": task.language or None,
+                "pool_matches_prompt": (task.language, task.task_type) == (language, task_type),
+                "task_type": task.task_type,
                 "gold_answer_known": (not task.is_gold) or task.gold_preference is not None,
             }
-            for task, a_prompt, a_source, b_prompt, b_source in rows
+            for task, a_prompt, a_source, b_prompt, b_source, language, task_type in rows
         ]
         return pd.DataFrame.from_records(records, columns=COLUMNS)

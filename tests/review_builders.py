@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from factory.models import Candidate, Finding, Prompt, Reviewer
 from factory.review.enqueue import enqueue_batch
+from factory.review.pools import admit, all_pools
 from factory.settings import ReviewSettings
 from factory.webapp.auth import hash_password
 
@@ -33,7 +34,12 @@ def add_finding(session: Session, candidate: Candidate, dimension: str, rule: st
 
 
 def build_batch(
-    engine: Engine, *, prompts: int = 4, language: str = "python", batch_id: str = BATCH
+    engine: Engine,
+    *,
+    prompts: int = 4,
+    language: str = "python",
+    batch_id: str = BATCH,
+    task_type: str = "code_generation",
 ) -> ReviewBatch:
     """Per prompt: two passing candidates that differ in findings, one failing, one reference."""
     with Session(engine, expire_on_commit=False) as session:
@@ -41,7 +47,9 @@ def build_batch(
         made: list[Prompt] = []
         candidates: dict[int, list[Candidate]] = {}
         for i in range(prompts):
-            prompt = add_prompt(session, batch_id, f"p{i}", language=language, line_no=i + 1)
+            prompt = add_prompt(
+                session, batch_id, f"p{i}", language=language, task_type=task_type, line_no=i + 1
+            )
             clean = add_candidate(session, prompt, model="m1")
             messy = add_candidate(
                 session,
@@ -68,11 +76,22 @@ def build_batch(
 def add_people(
     engine: Engine, *names: str, languages: tuple[str, ...] = ("python",), role: str = "reviewer"
 ) -> list[Reviewer]:
+    """Reviewers already active in every pool of their languages (qualification is tested on
+    its own, in tests/factory/review/test_pools.py)."""
     with Session(engine, expire_on_commit=False) as session:
         people = [Reviewer(username=n, languages=list(languages), role=role) for n in names]
         session.add_all(people)
+        session.flush()
+        for person in people:
+            admit_everywhere(session, person)
         session.commit()
     return people
+
+
+def admit_everywhere(session: Session, person: Reviewer) -> None:
+    assert person.id is not None
+    for language, task_type in all_pools(person.languages):
+        admit(session, person.id, language, task_type, reason="test reviewer")
 
 
 def enqueue(engine: Engine, batch_id: str = BATCH, **settings) -> None:
@@ -87,16 +106,26 @@ XSS = '</pre><script>window.__pwned = 1</script><img src=x onerror="window.__pwn
 SECRET_MODEL = "secret-model-name-7b"
 
 
-def add_account(engine: Engine, username: str, role: str = "reviewer", languages=("python",)):
+def add_account(
+    engine: Engine,
+    username: str,
+    role: str = "reviewer",
+    languages=("python",),
+    *,
+    qualified: bool = True,
+):
+    """A reviewer who can sign in; `qualified` puts them in every pool of their languages."""
     with Session(engine) as session:
-        session.add(
-            Reviewer(
-                username=username,
-                password_hash=hash_password(PASSWORD),
-                role=role,
-                languages=list(languages),
-            )
+        person = Reviewer(
+            username=username,
+            password_hash=hash_password(PASSWORD),
+            role=role,
+            languages=list(languages),
         )
+        session.add(person)
+        session.flush()
+        if qualified:
+            admit_everywhere(session, person)
         session.commit()
 
 

@@ -171,6 +171,7 @@ def add_task(
         candidate_a_id=a.id,
         candidate_b_id=b.id,
         language=prompt.language,
+        task_type=prompt.task_type,
         required_reviews=required_reviews,
         is_gold=is_gold,
         gold_preference=gold_preference,

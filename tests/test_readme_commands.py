@@ -50,6 +50,10 @@ COVERED = {
         "tests/factory/cli/test_signoff_command.py::test_the_readme_sign_off_command"
     ),
     ".venv/bin/factory ingest FILE": "test_inline_commands",
+    ".venv/bin/factory review qualify alice --language python --task-type code_generation "
+    '--reason "reviewed our Python for years"': (
+        "tests/factory/cli/test_qualify_command.py::test_the_readme_qualify_command"
+    ),
     "bash scripts/test.sh -k NAME": "test_inline_commands",
     "python: load_dataset": "test_the_load_dataset_snippet_loads_both_releases",
     ".venv/bin/python bench/sandbox_bench.py": "test_benchmarks",

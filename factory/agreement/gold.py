@@ -1,5 +1,9 @@
 """Gold accuracy per reviewer, and which reviewers fall below the configured threshold.
 
+The gold here is a batch's attention checks (automatic pass-versus-fail pairs,
+`review.gold_rate`, off by default). Expert gold, which decides who may review at all, is
+graded per pool in factory.review.pools.
+
 A gold answer counts as correct when it points the same way as the known answer: both favour A,
 both favour B, or both call a tie. Exact matches on a seven-point scale would punish a reviewer
 for "better" versus "much better", which is not what gold items are there to catch.

@@ -5,6 +5,7 @@ factory review serve --port 8000
 factory review simulate <batch id> --reviewers 3
 factory review sign-off <batch id> --by bob --note "checked agreement and adjudications"
 factory review revoke-sign-off <batch id> --by bob --reason "gold answers were wrong"
+factory review qualify alice --language python --task-type bug_fix --reason "known expert"
 """
 
 import argparse
@@ -17,9 +18,10 @@ from sqlmodel import select
 
 from factory.db import open_database, session_scope
 from factory.models import Reviewer
+from factory.review.pools import PoolStatus, all_pools, enrol
 from factory.settings import REVIEWER_PASSWORD_ENV as PASSWORD_ENV
 from factory.settings import WEBAPP_SECURE_COOKIES_ENV, environment, load_config
-from factory.vocab import Language, Role
+from factory.vocab import Language, Role, TaskType
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +57,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="sign off as the simulated calibrator (demonstrations only; marked simulated)",
     )
+    qualify = sub.add_parser(
+        "qualify",
+        help="make a reviewer active in a pool without the gold set (or lift a suspension)",
+    )
+    qualify.add_argument("username")
+    qualify.add_argument("--language", required=True)
+    qualify.add_argument("--task-type", required=True, choices=[t.value for t in TaskType])
+    qualify.add_argument("--reason", required=True, help="why (recorded with the decision)")
+    qualify.add_argument("--by", help="username of the admin deciding (recorded)")
     revoke = sub.add_parser("revoke-sign-off", help="revoke a batch's sign-off")
     revoke.add_argument("batch_id")
     revoke.add_argument("--by", required=True, help="username of the senior or admin revoking")
@@ -103,8 +114,19 @@ def add_reviewer(args: argparse.Namespace) -> int:
         reviewer.password_hash = password_hash
         reviewer.active = True
         session.add(reviewer)
+        session.flush()
+        assert reviewer.id is not None  # flushed above
+        # A new language's pools start as qualifying: the reviewer's queue serves their gold.
+        members = enrol(session, reviewer.id, all_pools(reviewer.languages))
         languages = ", ".join(reviewer.languages)
+        waiting = sum(m.status != PoolStatus.ACTIVE for m in members)
     print(f"{verb} {args.role} {args.username} ({languages})")
+    if waiting:
+        print(
+            f"{waiting} pool(s) (language x task type) await qualification on expert gold; "
+            f"an admin may qualify directly: factory review qualify {args.username} "
+            "--language L --task-type T --reason ..."
+        )
     return 0
 
 
@@ -183,8 +205,32 @@ def revoke_sign_off(args: argparse.Namespace) -> int:
     return 0
 
 
+def qualify(args: argparse.Namespace) -> int:
+    from factory.review.pools import PoolError, admit
+
+    engine = open_database()
+    reviewer_id = _reviewer_id(engine, args.username)
+    actor_id = _reviewer_id(engine, args.by) if args.by else None
+    try:
+        with session_scope(engine, immediate=True) as session:
+            member = admit(
+                session,
+                reviewer_id,
+                args.language,
+                args.task_type,
+                reason=args.reason,
+                actor_id=actor_id,
+            )
+            status = member.status
+    except PoolError as exc:
+        raise SystemExit(f"not qualified: {exc}") from exc
+    print(f"{args.username} is {status} in {args.language}/{args.task_type}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     commands = {
+        "qualify": qualify,
         "add-reviewer": add_reviewer,
         "serve": serve,
         "simulate": simulate,

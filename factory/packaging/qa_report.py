@@ -3,8 +3,8 @@
 The funnel follows one batch from the file received to the rows packaged; the other sections
 say why rows dropped out (execution verdicts, security findings, contamination, exclusions, the
 safety veto) and how far the labels can be trusted (how disagreements were settled, agreement
-cells with bootstrap CIs, gold accuracy). Replayed candidates (read from a file) are counted
-apart from generated ones: their recorded labels are not models this factory ran.
+cells with bootstrap CIs, expert gold, attention checks). Replayed candidates (read from a file)
+are counted apart from generated ones: their recorded labels are not models this factory ran.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -39,6 +39,7 @@ from factory.packaging.selection import (
     select_pairs,
 )
 from factory.review.adjudication import ADJUDICATE
+from factory.review.gold import ExpertGoldFigures, expert_gold_figures
 from factory.settings import AgreementSettings, ReviewSettings, load_config
 from factory.signoff.records import SignOffRecord, current_sign_offs, sign_off_markdown
 from factory.vocab import CandidateSource
@@ -100,6 +101,7 @@ class QAReport:
     contamination_note: str = ""  # packaging.contamination_note, when flagged prompts are kept
     sign_offs: dict[str, SignOffRecord | None] = field(default_factory=dict)  # batch -> in force
     judge: JudgeAgreement = field(default_factory=JudgeAgreement)  # LLM judge vs reviewers
+    expert_gold: ExpertGoldFigures = field(default_factory=lambda: ExpertGoldFigures(0))
 
     @property
     def passed(self) -> bool:
@@ -154,6 +156,7 @@ class QAReport:
                 for batch, record in self.sign_offs.items()
             },
             "judge_agreement": self.judge.to_dict(),
+            "expert_gold": self.expert_gold.to_dict(),
         }
 
     def summary_markdown(self) -> str:
@@ -170,6 +173,13 @@ class QAReport:
             "Mean gold accuracy: "
             + ("n/a (no gold answers)" if mean_gold is None else f"{mean_gold:.2f}")
             + f" over {len(gold)} reviewer(s).",
+            "Expert gold accuracy (mean over reviewers): "
+            + (
+                "n/a (no expert gold answers)"
+                if self.expert_gold.mean_accuracy is None
+                else f"{self.expert_gold.mean_accuracy:.2f}"
+            )
+            + f"; {self.expert_gold.items} item(s) in service.",
         ]
         return "\n\n".join(parts)
 
@@ -211,7 +221,10 @@ class QAReport:
             "## Agreement",
             f"Gate: {'passed' if self.passed else '**failed**'}",
             self.agreement.cells_markdown(),
+            "## Expert gold per reviewer",
+            self.expert_gold.markdown(),
             "## Gold accuracy per reviewer",
+            "Attention checks: automatic pass-versus-fail pairs (`review.gold_rate`).",
             self.agreement.gold_markdown(),
             "## LLM judge versus reviewers",
             self.judge.markdown(),
@@ -280,6 +293,7 @@ def build_qa_report(
         overrides=dict(sorted(selection.overrides.items())),
         sign_offs=current_sign_offs(session, batch_ids),
         judge=judge_agreement(session, batch_ids),
+        expert_gold=expert_gold_figures(session, batch_ids),
     )
 
 

@@ -24,6 +24,7 @@ from factory.db import session_scope
 from factory.models import (
     Adjudication,
     Annotation,
+    DimensionScore,
     GoldAnswer,
     GoldItem,
     Prompt,
@@ -170,7 +171,9 @@ def proposed_hard_pairs(
             preferences.setdefault(task_id, []).append(preference)
         for task_id, preference, by in session.execute(
             select(
-                col(Adjudication.task_id), col(Adjudication.preference), col(Adjudication.reviewer_id)
+                col(Adjudication.task_id),
+                col(Adjudication.preference),
+                col(Adjudication.reviewer_id),
             ).where(col(Adjudication.task_id).in_(task_ids))
         ):
             decisions[task_id] = (preference, by)
@@ -324,9 +327,7 @@ class GoldRow:
 
 def gold_catalogue(session: Session, *, limit: int = 500) -> list[GoldRow]:
     """Expert gold items, newest first, with who wrote and confirmed them and how reviewers do."""
-    items = list(
-        session.scalars(select(GoldItem).order_by(col(GoldItem.id).desc()).limit(limit))
-    )
+    items = list(session.scalars(select(GoldItem).order_by(col(GoldItem.id).desc()).limit(limit)))
     people = {
         reviewer_id: username
         for reviewer_id, username in session.execute(
@@ -380,3 +381,86 @@ def expert_gold_scores(session: Session, reviewer_ids: Sequence[int]) -> dict[in
         counts[0] += 1
         counts[1] += bool(correct)
     return {rid: GoldScore(answered, correct) for rid, (answered, correct) in tally.items()}
+
+
+def submitted_scores(session: Session, claim_id: int) -> dict[tuple[int, str], int]:
+    """(candidate id, dimension) -> score the reviewer submitted on a claim, whether it served
+    ordinary work (an annotation) or expert gold (a gold answer): pages shown after a review
+    treat both alike."""
+    own: dict[tuple[int, str], int] = {}
+    rows = session.execute(
+        select(
+            col(DimensionScore.candidate_id),
+            col(DimensionScore.dimension),
+            col(DimensionScore.score),
+        )
+        .join(Annotation, col(Annotation.id) == DimensionScore.annotation_id)
+        .where(col(Annotation.claim_id) == claim_id)
+    ).all()
+    for candidate_id, dimension, score in rows:
+        own[(candidate_id, dimension)] = score
+    answer = session.scalars(select(GoldAnswer).where(col(GoldAnswer.claim_id) == claim_id)).first()
+    if answer is not None:
+        for candidate_id, by_dimension in answer.scores.items():
+            for dimension, score in by_dimension.items():
+                own[(int(candidate_id), dimension)] = int(score)
+    return own
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertGoldFigures:
+    """Expert gold behind a release's labels: items in service, and how each reviewer of the
+    batches did on expert gold (qualification and ongoing)."""
+
+    items: int
+    reviewers: list[tuple[str, GoldScore]] = field(default_factory=list)
+
+    @property
+    def mean_accuracy(self) -> float | None:
+        scores = [s.accuracy for _, s in self.reviewers if s.accuracy is not None]
+        return sum(scores) / len(scores) if scores else None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "items_in_service": self.items,
+            "reviewers": {
+                name: {"answered": s.answered, "correct": s.correct} for name, s in self.reviewers
+            },
+        }
+
+    def markdown(self) -> str:
+        lines = [
+            f"Expert gold items in service: {self.items}. Automatic pass-versus-fail attention "
+            "checks are reported apart (below) and gate nobody.",
+        ]
+        if not self.reviewers:
+            return "\n\n".join([*lines, "No reviewer of these batches has answered expert gold."])
+        table = ["| reviewer | answered | correct | accuracy |", "|---|---|---|---|"]
+        for name, s in self.reviewers:
+            accuracy = "n/a" if s.accuracy is None else f"{s.accuracy:.2f}"
+            table.append(f"| {name} | {s.answered} | {s.correct} | {accuracy} |")
+        return "\n\n".join([*lines, "\n".join(table)])
+
+
+def expert_gold_figures(session: Session, batch_ids: Sequence[str]) -> ExpertGoldFigures:
+    items = session.scalar(
+        select(func.count()).select_from(GoldItem).where(col(GoldItem.retired_at).is_(None))
+    )
+    people = dict(
+        session.execute(
+            select(col(Reviewer.id), col(Reviewer.username))
+            .where(
+                col(Reviewer.id).in_(
+                    select(col(Annotation.reviewer_id))
+                    .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
+                    .where(col(ReviewTask.batch_id).in_(list(batch_ids)))
+                )
+            )
+            .order_by(col(Reviewer.username))
+        ).all()
+    )
+    scores = expert_gold_scores(session, list(people))
+    return ExpertGoldFigures(
+        items=int(items or 0),
+        reviewers=[(name, scores.get(rid, GoldScore(0, 0))) for rid, name in people.items()],
+    )

@@ -328,16 +328,26 @@ class PoolRow:
     last_detail: str
 
 
-def pool_overview(session: Session, rules: PoolRules, *, limit: int = 500) -> list[PoolRow]:
-    """Memberships, suspended first, then qualifying, then active, each with its figures: the
-    rolling gold accuracy when active, else the current qualification attempt's tally."""
+def pool_overview(
+    session: Session,
+    rules: PoolRules,
+    *,
+    statuses: Sequence[str] | None = None,
+    limit: int = 500,
+) -> list[PoolRow]:
+    """Memberships (of `statuses`, default all), suspended first, then qualifying, then active,
+    each with its figures: the rolling gold accuracy when active, else the current
+    qualification attempt's tally. The `limit` most recently changed are shown."""
     order = {PoolStatus.SUSPENDED: 0, PoolStatus.QUALIFYING: 1, PoolStatus.ACTIVE: 2}
-    members = session.execute(
+    query = (
         select(PoolMembership, col(Reviewer.username), col(Reviewer.simulated))
         .join(Reviewer, col(Reviewer.id) == PoolMembership.reviewer_id)
-        .order_by(col(PoolMembership.updated_at).desc())
+        .order_by(col(PoolMembership.updated_at).desc(), col(PoolMembership.id).desc())
         .limit(limit)
-    ).all()
+    )
+    if statuses is not None:
+        query = query.where(col(PoolMembership.status).in_(list(statuses)))
+    members = session.execute(query).all()
     ids = [m.id for m, _, _ in members]
     last: dict[int, PoolEvent] = {}
     answers: dict[tuple[int, str, str], list[GoldAnswer]] = {}
@@ -359,7 +369,7 @@ def pool_overview(session: Session, rules: PoolRules, *, limit: int = 500) -> li
     rows = []
     for member, username, simulated in members:
         assert member.id is not None  # a row read from the database
-        event = last.get(member.id)
+        latest = last.get(member.id)
         own = answers.get((member.reviewer_id, member.language, member.task_type), [])
         rows.append(
             PoolRow(
@@ -373,8 +383,8 @@ def pool_overview(session: Session, rules: PoolRules, *, limit: int = 500) -> li
                 retake_after=member.retake_after,
                 updated_at=member.updated_at,
                 figures=_figures(member, own, rules),
-                last_event=event.event if event else "",
-                last_detail=event.detail if event else "",
+                last_event=latest.event if latest else "",
+                last_detail=latest.detail if latest else "",
             )
         )
     return sorted(

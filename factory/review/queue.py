@@ -21,7 +21,7 @@ statement runs under the database write lock.
 
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -230,7 +230,7 @@ class _Pools:
     qualifying: list[tuple[str, str]]  # qualifying or suspended, with no retake wait pending
 
 
-def _pools_of(rows: list[Any], now: datetime) -> _Pools:
+def _pools_of(rows: Sequence[Any], now: datetime) -> _Pools:
     active: set[tuple[str, str]] = set()
     qualifying: set[tuple[str, str]] = set()
     for row in rows:
@@ -282,13 +282,14 @@ def claim_next(
             gold = _pick_gold(connection, reviewer_id, pools.qualifying, gold_needs_confirmation)
         if gold is None and pools.active and batch_id is None and rng.random() < expert_gold_rate:
             gold = _pick_gold(connection, reviewer_id, pools.active, gold_needs_confirmation)
+        gold_item_id: int | None = None
         if gold is not None:
             task_id, gold_item_id = gold
         else:
-            gold_item_id = None
-            task_id = _reserve_slot(connection, reviewer_id, pools.active, batch_id)
-            if task_id is None:
+            reserved = _reserve_slot(connection, reviewer_id, pools.active, batch_id)
+            if reserved is None:
                 return None
+            task_id = reserved
         values: dict[str, Any] = {
             "task_id": task_id,
             "reviewer_id": reviewer_id,
@@ -348,17 +349,20 @@ def _locked_claim(session: Session, claim_id: int, reviewer_id: int) -> TaskClai
         raise NotYoursError(f"claim {claim_id} belongs to another reviewer")
     if claim.status == ClaimStatus.EXPIRED:
         raise LeaseExpiredError(
-            f"claim {claim_id} on task {claim.task_id} expired at {claim.expires_at:%H:%M} "
-            "UTC and went back to the queue; take the next task"
+            f"claim {claim_id} expired at {claim.expires_at:%H:%M} UTC and went back to the "
+            "queue; take the next task"
         )
     if claim.status != ClaimStatus.ACTIVE:
         raise ReviewError(f"claim {claim_id} was already {claim.status}")
     return claim
 
 
-def validate_review(task: ReviewTask, *, preference: int, scores: Scores, rationale: str) -> None:
-    """Refuse an incomplete or out-of-range review, saying exactly what is wrong."""
-    where = f"task {task.id}"
+def validate_review(
+    task: ReviewTask, *, preference: int, scores: Scores, rationale: str, where: str = ""
+) -> None:
+    """Refuse an incomplete or out-of-range review, saying exactly what is wrong. `where` names
+    the review in messages (the reviewer app names the claim: the same for any kind of task)."""
+    where = where or f"task {task.id}"
     if not PREFERENCE_MIN <= preference <= PREFERENCE_MAX:
         raise ReviewError(
             f"{where}: preference {preference} is outside {PREFERENCE_MIN}..{PREFERENCE_MAX}"
@@ -395,18 +399,37 @@ def submit_review(
     rationale: str,
     disagreement_threshold: int,
     opposite_direction: str = "adjudicate",
+    pool_rules: PoolRules | None = None,
     now: datetime | None = None,
 ) -> SubmitResult:
     """Record a review for the reviewer's claim; `preference` is in canonical A/B order.
 
     A claim whose lease ran out but that nobody has expired yet still holds its slot, so the
-    review is accepted; once expired, the review is refused and nothing is written.
+    review is accepted; once expired, the review is refused and nothing is written. A claim
+    serving expert gold records a graded GoldAnswer instead, and may qualify or suspend the
+    reviewer in the gold item's pool (`pool_rules`).
     """
     now = now or utcnow()
     with session_scope(engine, immediate=True) as session:
         claim = _locked_claim(session, claim_id, reviewer_id)
+        if claim.gold_item_id is not None:
+            return _submit_gold(
+                session,
+                claim,
+                preference=preference,
+                scores=scores,
+                rationale=rationale,
+                rules=pool_rules or PoolRules(),
+                now=now,
+            )
         task = session.scalars(_LOCKED_TASK, {"task_id": claim.task_id}).one()
-        validate_review(task, preference=preference, scores=scores, rationale=rationale)
+        validate_review(
+            task,
+            preference=preference,
+            scores=scores,
+            rationale=rationale,
+            where=f"claim {claim.id}",
+        )
         if task.review_count >= task.required_reviews:
             # Unreachable while the slot invariant holds; refuse rather than over-collect.
             raise ReviewError(f"task {task.id} already has its {task.required_reviews} reviews")
@@ -452,6 +475,55 @@ def submit_review(
         return SubmitResult(annotation_id, task.id, task.status)
 
 
+def _submit_gold(
+    session: Session,
+    claim: TaskClaim,
+    *,
+    preference: int,
+    scores: Scores,
+    rationale: str,
+    rules: PoolRules,
+    now: datetime,
+) -> SubmitResult:
+    """Grade an answer to expert gold, record it, and let the pool decide on it."""
+    assert claim.id is not None and claim.gold_item_id is not None  # checked by the caller
+    task = session.get(ReviewTask, claim.task_id)
+    item = session.get(GoldItem, claim.gold_item_id)
+    assert task is not None and item is not None  # foreign keys
+    validate_review(
+        task, preference=preference, scores=scores, rationale=rationale, where=f"claim {claim.id}"
+    )
+    member = membership(session, claim.reviewer_id, item.language, item.task_type, lock=True)
+    qualifying = member is not None and member.status != PoolStatus.ACTIVE
+    simulated = session.execute(_IS_SIMULATED, {"reviewer_id": claim.reviewer_id}).scalar_one()
+    claim.status = ClaimStatus.SUBMITTED
+    answer = GoldAnswer(
+        gold_item_id=claim.gold_item_id,
+        claim_id=claim.id,
+        reviewer_id=claim.reviewer_id,
+        language=item.language,
+        task_type=item.task_type,
+        purpose=QUALIFICATION if qualifying else ONGOING,
+        attempt=member.attempt if member is not None and qualifying else 0,
+        preference=preference,
+        correct=is_correct(preference, item.preference),
+        rationale=rationale.strip(),
+        scores={
+            str(candidate_id): {d: int(v) for d, v in by_dimension.items()}
+            for candidate_id, by_dimension in scores.items()
+        },
+        seconds_spent=max(0.0, (now - _aware(claim.claimed_at)).total_seconds()),
+        simulated=simulated,
+        created_at=now,
+    )
+    session.add(answer)
+    session.flush()
+    if member is not None:
+        after_gold_answer(session, member, answer.purpose, rules, now)
+    assert task.id is not None and answer.id is not None  # rows read or flushed
+    return SubmitResult(None, task.id, task.status, gold_answer_id=answer.id)
+
+
 def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) -> None:
     """Give the task back with a reason; this reviewer is not offered it again."""
     reason = reason.strip()
@@ -463,6 +535,8 @@ def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) 
         claim = _locked_claim(session, claim_id, reviewer_id)
         claim.status = ClaimStatus.SKIPPED
         claim.skip_reason = reason
+        if claim.gold_item_id is not None:
+            return  # a gold claim holds no slot of its task
         session.execute(
             update(ReviewTask)
             .where(col(ReviewTask.id) == claim.task_id)

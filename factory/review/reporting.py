@@ -29,7 +29,8 @@ def reviewer_stats(session: Session, batch_id: str) -> list[ReviewerStats]:
         select(col(Reviewer.username), col(Reviewer.simulated), col(TaskClaim.status), func.count())
         .join(TaskClaim, col(TaskClaim.reviewer_id) == Reviewer.id)
         .join(ReviewTask, col(ReviewTask.id) == TaskClaim.task_id)
-        .where(col(ReviewTask.batch_id) == batch_id)
+        # Claims serving expert gold point at their pair's task but are not the batch's work.
+        .where(col(ReviewTask.batch_id) == batch_id, col(TaskClaim.gold_item_id).is_(None))
         .group_by(col(Reviewer.username), col(Reviewer.simulated), col(TaskClaim.status))
     ).all()
     seconds: dict[str, list[float]] = {}

@@ -1,9 +1,11 @@
 """Simulated reviewers, clearly labelled, for demonstrations and load tests.
 
-They claim and submit through the same queue as people. Their judgements are derived from the
-automatic evidence (test verdicts and findings per dimension) with seeded noise, so they look
-plausible but carry no human judgement: every reviewer, annotation and adjudication they make
-is flagged `simulated`, and packaging refuses such work unless explicitly allowed. Disputed tasks
+They claim and submit through the same queue as people, admitted into the pools of the batch's
+tasks without gold answers (those memberships are marked simulated). Their judgements are
+derived from the automatic evidence (test verdicts and findings per dimension) with seeded
+noise, so they look plausible but carry no human judgement: every reviewer, annotation and
+adjudication they make is flagged `simulated`, and packaging refuses such work unless
+explicitly allowed. Disputed tasks
 are decided by a simulated senior that follows the safety veto and never overrides it.
 """
 
@@ -20,6 +22,7 @@ from factory.models import Annotation, ExecutionRun, Finding, Reviewer, ReviewTa
 from factory.packaging.safety import candidate_flaws, flaws_of
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.completion import batch_progress
+from factory.review.pools import admit_simulated
 from factory.review.queue import claim_next, submit_review
 from factory.settings import ReviewSettings
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdict
@@ -55,9 +58,15 @@ class Evidence:
 
 
 def ensure_simulated_reviewers(
-    engine: Engine, count: int, languages: list[str], *, role: str = Role.REVIEWER
+    engine: Engine,
+    count: int,
+    languages: list[str],
+    *,
+    role: str = Role.REVIEWER,
+    pools: list[tuple[str, str]] | None = None,
 ) -> list[Reviewer]:
-    """`count` simulated reviewers (sim-01, sim-02, ...) covering `languages`; reuses existing."""
+    """`count` simulated reviewers (sim-01, sim-02, ...) covering `languages`, active in `pools`
+    (language, task type), marked simulated; reuses existing."""
     names = [f"{SIMULATED_PREFIX}{i:02d}" for i in range(1, count + 1)]
     if role != Role.REVIEWER:
         names = [SIMULATED_SENIOR]
@@ -80,6 +89,9 @@ def ensure_simulated_reviewers(
             reviewer.languages = sorted(set(reviewer.languages) | set(languages))
             reviewers.append(reviewer)
         session.flush()
+        for reviewer in reviewers:
+            assert reviewer.id is not None  # flushed above
+            admit_simulated(session, reviewer.id, pools or [])
         return reviewers
 
 
@@ -178,8 +190,9 @@ def simulate_reviews(
     if not tasks:
         return asdict(counts)
     languages = sorted({t.language for t in tasks})
+    pools = sorted({(t.language, t.task_type) for t in tasks})
     needed = max(reviewers, max(t.required_reviews for t in tasks))
-    team = ensure_simulated_reviewers(engine, needed, languages)
+    team = ensure_simulated_reviewers(engine, needed, languages, pools=pools)
     counts.reviewers = len(team)
     pending = list(team)
     while pending:

@@ -1,5 +1,5 @@
 """Admin pages: every batch's review progress, and per batch who reviewed how much, how fast,
-and how accurately on gold tasks."""
+and how accurately on attention checks; reviewers suspended from a pool."""
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -8,6 +8,7 @@ from sqlmodel import Session
 from factory.models import Batch
 from factory.review.completion import all_batch_progress, batch_progress
 from factory.review.gold import gold_total
+from factory.review.pools import PoolRules, PoolStatus, pool_overview
 from factory.review.reporting import reviewer_stats
 from factory.vocab import Role
 from factory.webapp import auth
@@ -20,9 +21,15 @@ Admin = Depends(auth.require_role(Role.ADMIN))
 
 @router.get("", response_class=HTMLResponse)
 def batches(request: Request, user: auth.SignedIn = Admin) -> HTMLResponse:
+    rules = PoolRules.from_settings(request.app.state.config.review)
     with Session(request.app.state.engine) as session:
         progress = all_batch_progress(session)
-    return render(request, "admin_batches.html", {"user": user, "batches": progress})
+        suspended = pool_overview(session, rules, statuses=[PoolStatus.SUSPENDED])
+    return render(
+        request,
+        "admin_batches.html",
+        {"user": user, "batches": progress, "suspended": suspended},
+    )
 
 
 @router.get("/batch/{batch_id}", response_class=HTMLResponse)

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from factory.db import open_database
 from factory.settings import FactoryConfig, load_config
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS
-from factory.webapp import admin, auth, hints, review, signoff
+from factory.webapp import admin, auth, gold, hints, pools, review, signoff
 from factory.webapp.pages import NOT_FOUND_DETAIL, SERVER_ERROR_DETAIL, error_page
 from factory.webapp.rendering import RUBRIC, pygments_css
 from factory.webapp.sessions import Clock, SessionPolicy, system_clock
@@ -152,4 +152,6 @@ def create_app(
     app.include_router(hints.router)
     app.include_router(signoff.router)
     app.include_router(admin.router)
+    app.include_router(gold.router)
+    app.include_router(pools.router)
     return app

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine, exists, select
 from sqlmodel import Session, col
 
-from factory.models import Annotation, DimensionScore, JudgeScore, ReviewTask, TaskClaim
+from factory.models import JudgeScore, ReviewTask, TaskClaim
+from factory.review.gold import submitted_scores
 from factory.vocab import DIMENSIONS, ClaimStatus
 from factory.webapp import auth
 from factory.webapp.pages import RowId, render
@@ -60,15 +61,8 @@ def judge_hints(session: Session, claim: TaskClaim, task: ReviewTask) -> list[Ju
     """Per judge model, the judge's scores beside the claim's submitted scores, in the order the
     reviewer saw the candidates."""
     left, right = displayed_order(task, swapped=claim.swapped)
-    own: dict[tuple[int, str], int] = {}
-    annotation_id = session.scalar(
-        select(col(Annotation.id)).where(col(Annotation.claim_id) == claim.id)
-    )
-    if annotation_id is not None:
-        for score in session.scalars(
-            select(DimensionScore).where(col(DimensionScore.annotation_id) == annotation_id)
-        ):
-            own[(score.candidate_id, score.dimension)] = score.score
+    assert claim.id is not None  # a row read from the database
+    own = submitted_scores(session, claim.id)  # an answer to expert gold reads the same
     judged: dict[str, dict[tuple[int, str], JudgeScore]] = {}
     for row in session.scalars(
         select(JudgeScore)

@@ -79,10 +79,19 @@ def highlight_code(code: str, language: str) -> Markup:
     return Markup(highlight(code, _lexer(language), code_formatter()))  # noqa: S704  (escaped)
 
 
+class _StableHtmlDiff(difflib.HtmlDiff):
+    """difflib numbers each table's anchors from a process-wide counter, which would date a
+    pair's first rendering (a gold pair shown for weeks would stand out); one table per page
+    needs no unique prefix, so every table gets the same one."""
+
+    def _make_prefix(self) -> None:
+        self._prefix = ["from0_", "to0_"]
+
+
 @lru_cache(maxsize=2048)
 def side_by_side_diff(left: str, right: str) -> Markup:
     """difflib's side-by-side table; difflib escapes &, < and > in every line."""
-    table = difflib.HtmlDiff(tabsize=4, wrapcolumn=72).make_table(
+    table = _StableHtmlDiff(tabsize=4, wrapcolumn=72).make_table(
         left.splitlines(), right.splitlines(), "A", "B", context=True, numlines=3
     )
     return Markup(table)  # noqa: S704  (escaped by difflib)

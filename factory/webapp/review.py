@@ -12,6 +12,7 @@ from factory.models import Annotation, Reviewer, ReviewTask, TaskClaim
 from factory.models._base import utcnow
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
+from factory.review.pools import PoolRules, memberships_of
 from factory.review.queue import claim_next, skip_claim, submit_review
 from factory.settings import ReviewSettings
 from factory.vocab import (
@@ -104,8 +105,11 @@ def logout(request: Request, _form: FormData = Form) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: auth.SignedIn = Signed) -> HTMLResponse:
     with _read_session(request) as session:
+        # Answers to expert gold count as reviews: they are reviews, as far as anyone can see.
         done = session.exec(
-            select(func.count()).select_from(Annotation).where(Annotation.reviewer_id == user.id)
+            select(func.count())
+            .select_from(TaskClaim)
+            .where(TaskClaim.reviewer_id == user.id, TaskClaim.status == ClaimStatus.SUBMITTED)
         ).one()
         current = session.exec(
             select(TaskClaim).where(
@@ -122,16 +126,29 @@ def home(request: Request, user: auth.SignedIn = Signed) -> HTMLResponse:
                 col(ReviewTask.language).in_(user.languages or [""]),
             )
         ).one()
+        pools = memberships_of(session, user.id)
     return render(
         request,
         "home.html",
-        {"user": user, "done": done, "current": current, "open_tasks": open_tasks},
+        {
+            "user": user,
+            "done": done,
+            "current": current,
+            "open_tasks": open_tasks,
+            "pools": pools,
+            "now": utcnow(),
+        },
     )
 
 
 def _claim_and_go(request: Request, user: auth.SignedIn) -> Response:
+    settings = _review_settings(request)
     claim = claim_next(
-        _engine(request), user.id, lease_seconds=_review_settings(request).lease_seconds
+        _engine(request),
+        user.id,
+        lease_seconds=settings.lease_seconds,
+        expert_gold_rate=settings.expert_gold_rate,
+        gold_needs_confirmation=settings.gold_needs_confirmation,
     )
     if claim is None:
         flash(request, "Nothing left in your queue. Thank you!", "success")
@@ -257,6 +274,7 @@ def submit(
             rationale=rationale,
             disagreement_threshold=_review_settings(request).disagreement_threshold,
             opposite_direction=_review_settings(request).opposite_direction,
+            pool_rules=PoolRules.from_settings(_review_settings(request)),
         )
     except LeaseExpiredError as exc:
         flash(request, str(exc), "error")
@@ -265,7 +283,8 @@ def submit(
         raise HTTPException(status_code=403, detail=str(exc)) from exc
     except ReviewError as exc:
         return _review_page_again(request, claim, task, user, error=str(exc), values=form)
-    flash(request, f"Review of task {task.id} saved.", "success")
+    # Named by the claim, never the task: nothing tells a gold item from ordinary work.
+    flash(request, f"Review {claim.id} saved.", "success")
     if judge_hints_due(request, task):  # the judge's scores, now that the reviewer's are in
         return see_other(f"/review/{claim_id}/judge")
     if form.get("advance", "1") == "0":
@@ -284,7 +303,7 @@ def skip(request: Request, claim_id: RowId, user: auth.SignedIn = Signed, form: 
         skip_claim(_engine(request), claim.id, user.id, reason=full)
     except ReviewError as exc:
         return _review_page_again(request, claim, task, user, error=str(exc))
-    flash(request, f"Task {claim.task_id} skipped ({full}).", "info")
+    flash(request, f"Review {claim.id} skipped ({full}).", "info")
     return _claim_and_go(request, user)
 
 

@@ -28,7 +28,7 @@ def test_review_tasks_queues_the_batch_and_passes_its_gate(sqlite_engine):
     assert result.success
     (materialization,) = result.asset_materializations_for_node("review_tasks")
     created = materialization.metadata["created"].value
-    assert created == task_count(sqlite_engine) == 5 + 1  # one passing pair each, one gold
+    assert created == task_count(sqlite_engine) == 5  # one passing pair each; no attention checks
     (check,) = result.get_asset_check_evaluations()
     assert check.check_name == "review_tasks_gate" and check.passed
     rerun = run(sqlite_engine, batch.batch_id)

@@ -72,3 +72,28 @@ def test_a_batch_with_a_disputed_task_waits_for_adjudication(sqlite_engine):
         )
     waiting, _ = evaluate(sqlite_engine, None)
     assert isinstance(waiting, SkipReason) and f"{batch.batch_id} 0/1" in waiting.skip_message
+
+
+def test_a_sign_off_starts_the_run_that_packages(sqlite_engine):
+    from factory.signoff.records import revoke_sign_off, sign_off
+
+    batch = build_batch(sqlite_engine, prompts=2)
+    enqueue(sqlite_engine, pair_strategy="passing_differ", overlap_fraction=0, gold_rate=0)
+    simulate_reviews(sqlite_engine, batch.batch_id, reviewers=1)
+    reviewed, _ = evaluate(sqlite_engine, None)  # agreement for the calibrator to read
+    (first,) = reviewed.run_requests
+    waiting, _ = evaluate(sqlite_engine, reviewed.cursor)
+    assert isinstance(waiting, SkipReason)
+
+    (carol,) = add_people(sqlite_engine, "carol", role="senior")
+    record = sign_off(sqlite_engine, batch.batch_id, carol.id, "checked agreement and gold")
+    signed, _ = evaluate(sqlite_engine, reviewed.cursor)
+    (second,) = signed.run_requests
+    assert second.run_key == f"{first.run_key}+signoff-{record.id}"
+    assert isinstance(evaluate(sqlite_engine, signed.cursor)[0], SkipReason)  # once only
+
+    revoke_sign_off(sqlite_engine, batch.batch_id, carol.id, "a gold answer was wrong")
+    revoked, _ = evaluate(sqlite_engine, signed.cursor)
+    # Back to the unsigned state, whose run key Dagster has already used: nothing new starts.
+    (third,) = revoked.run_requests
+    assert third.run_key == first.run_key

@@ -63,7 +63,7 @@ def test_keyboard_review_submits_and_shows_the_next_task(page, app_engine: Engin
     page.keyboard.type("A is clearer and avoids the style issue.")
     page.keyboard.press("Control+Enter")
     page.wait_for_url(lambda url: url != first_url and "/review/" in url)
-    assert page.locator("[role=status]").first.inner_text().startswith("Review of task")
+    assert page.locator("[role=status]").first.inner_text().startswith("Review ")
     assert page.locator("#review-form").count() == 1
 
     with Session(app_engine) as session:

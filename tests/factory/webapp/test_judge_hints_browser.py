@@ -63,7 +63,7 @@ def test_the_judge_hint_is_hidden_before_scores_and_shown_after(judged_page) -> 
     assert hints.is_visible()
     assert page.locator(".judge-reason").first.inner_text().startswith("JUDGE-REASON-")
     assert page.locator(".judge-table tbody tr").count() == 5
-    assert page.locator("[role=status]").first.inner_text().startswith("Review of task")
+    assert page.locator("[role=status]").first.inner_text().startswith("Review ")
     page.keyboard.press("Enter")  # "Next task" has the focus
     page.wait_for_url(lambda url: "/review/" in url and not url.endswith("/judge"))
     assert page.url != review_url
