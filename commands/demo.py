@@ -167,6 +167,7 @@ def simulate(
 ) -> dict[str, int]:
     from factory.db import open_database
     from factory.review.simulate import simulate_reviews
+    from factory.review.simulated_gold import simulate_expert_gold
 
     reporter.banner("SIMULATED REVIEWERS - for demonstration only, not human judgement")
     reporter.say(
@@ -179,9 +180,16 @@ def simulate(
     counts = simulate_reviews(
         engine, partition, reviewers=args.reviewers, seed=args.seed, settings=config.review
     )
-    engine.dispose()
     figures = " ".join(f"{key}={value}" for key, value in counts.items())
     reporter.say(f"simulated reviews: {figures} ({time.monotonic() - start:.1f} s)", "yellow")
+    reporter.say(
+        "the simulated senior makes expert gold of settled hard pairs (both candidates pass), "
+        "and a simulated newcomer qualifies on it through the queue, as a new reviewer would",
+        "yellow",
+    )
+    gold = simulate_expert_gold(engine, partition, seed=args.seed, settings=config.review)
+    engine.dispose()
+    reporter.say("simulated gold: " + " ".join(f"{k}={v}" for k, v in gold.items()), "yellow")
     return counts
 
 

@@ -455,6 +455,13 @@ def expert_gold_figures(session: Session, batch_ids: Sequence[str]) -> ExpertGol
                     .join(ReviewTask, col(ReviewTask.id) == Annotation.task_id)
                     .where(col(ReviewTask.batch_id).in_(list(batch_ids)))
                 )
+                # ... and whoever answered gold made from the batch's pairs (qualifying too).
+                | col(Reviewer.id).in_(
+                    select(col(GoldAnswer.reviewer_id))
+                    .join(GoldItem, col(GoldItem.id) == GoldAnswer.gold_item_id)
+                    .join(ReviewTask, col(ReviewTask.id) == GoldItem.task_id)
+                    .where(col(ReviewTask.batch_id).in_(list(batch_ids)))
+                )
             )
             .order_by(col(Reviewer.username))
         ).all()

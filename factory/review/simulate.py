@@ -22,7 +22,7 @@ from factory.models import Annotation, ExecutionRun, Finding, Reviewer, ReviewTa
 from factory.packaging.safety import candidate_flaws, flaws_of
 from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.completion import batch_progress
-from factory.review.pools import admit_simulated
+from factory.review.pools import PoolRules, admit_simulated
 from factory.review.queue import claim_next, submit_review
 from factory.settings import ReviewSettings
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdict
@@ -209,7 +209,7 @@ def simulate_reviews(
             if claim is None:
                 continue
             assert claim.id is not None  # claim_next returns a stored claim
-            _submit_simulated(engine, claim.id, claim.task_id, reviewer.id, rng, settings)
+            submit_simulated(engine, claim.id, claim.task_id, reviewer.id, rng, settings)
             counts.annotations += 1
             still_working.append(reviewer)
         pending = still_working
@@ -227,14 +227,16 @@ def simulate_reviews(
     return asdict(counts)
 
 
-def _submit_simulated(
+def submit_simulated(
     engine: Engine,
     claim_id: int,
     task_id: int,
     reviewer_id: int,
     rng: random.Random,
     settings: ReviewSettings,
+    pool_rules: PoolRules | None = None,
 ) -> None:
+    """A simulated review of the claim's pair (an ordinary task or expert gold), with noise."""
     with Session(engine) as session:
         task = session.get(ReviewTask, task_id)
         assert task is not None
@@ -252,32 +254,42 @@ def _submit_simulated(
         rationale=_rationale(preference, evidence[a], evidence[b]),
         disagreement_threshold=settings.disagreement_threshold,
         opposite_direction=settings.opposite_direction,
+        pool_rules=pool_rules,
     )
 
 
-def _adjudicate_simulated(engine: Engine, task_id: int, senior_id: int) -> None:
-    """The simulated senior decides from the evidence, as the safety veto would: a candidate
-    that passes clean beats one with a high-severity security finding or failing tests; else the
-    evidence-based scores decide, without noise. It never overrides the veto."""
+def evidence_decision(engine: Engine, task_id: int) -> tuple[int, str]:
+    """A senior's decision from the evidence alone, as the safety veto would take it: a
+    candidate that passes clean beats one with a high-severity security finding or failing
+    tests; else the evidence-based scores decide, without noise. (preference, why)."""
     with Session(engine) as session:
         task = session.get(ReviewTask, task_id)
         assert task is not None
         a, b = task.candidate_a_id, task.candidate_b_id
         evidence = load_evidence(session, [a, b])
         flaws = candidate_flaws(session, candidate_ids=[a, b])
+    clean = {c: flaws_of(flaws, c).clean for c in (a, b)}
+    if clean[a] != clean[b]:
+        decision = -2 if clean[a] else 2
+        return (
+            decision,
+            f"only {'A' if clean[a] else 'B'} passes its tests without a high-severity finding",
+        )
+    scores = {c: simulated_scores(evidence[c], None) for c in (a, b)}  # without noise
+    decision = max(-3, min(3, round((_total(scores[b]) - _total(scores[a])) / 2)))
+    return decision, "decided on the evidence-based scores"
+
+
+def _adjudicate_simulated(engine: Engine, task_id: int, senior_id: int) -> None:
+    """The simulated senior decides from the evidence (`evidence_decision`); it never
+    overrides the veto."""
+    decision, why = evidence_decision(engine, task_id)
+    with Session(engine) as session:
         preferences = list(
             session.scalars(
                 select(col(Annotation.preference)).where(col(Annotation.task_id) == task_id)
             )
         )
-    clean = {c: flaws_of(flaws, c).clean for c in (a, b)}
-    if clean[a] != clean[b]:
-        decision = -2 if clean[a] else 2
-        why = f"only {'A' if clean[a] else 'B'} passes its tests without a high-severity finding"
-    else:
-        scores = {c: simulated_scores(evidence[c], None) for c in (a, b)}  # without noise
-        decision = max(-3, min(3, round((_total(scores[b]) - _total(scores[a])) / 2)))
-        why = "decided on the evidence-based scores"
     adjudicate(
         engine,
         task_id,

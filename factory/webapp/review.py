@@ -355,6 +355,8 @@ def adjudication_submit(
             user.id,
             preference=preference,
             rationale=str(form.get("rationale", "")),
+            override_veto=form.get("override_veto") == "on",
+            override_reason=str(form.get("override_reason", "")),
         )
     except NotYoursError as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from exc

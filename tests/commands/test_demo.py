@@ -4,6 +4,7 @@ release folder and its published copy; plus the slice and the demo-only config o
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,10 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
     assert qa["labels"]["adjudicated"] >= 1 and qa["labels"]["awaiting_adjudication"] == 0
     assert qa["safety_vetoes"]["refused"]["sft_reference_unsafe"] == 1
     assert qa["safety_vetoes"]["overridden"] == {}
+    report = (folder / "qa_report.md").read_text()
+    assert "Expert gold items in service: 5." in report  # authored by the simulated senior
+    assert re.search(r"\| sim-newcomer \| 5 \| \d \|", report)  # its qualification answers
+    assert "signed off by Simulated senior" in report and "**SIMULATED**" in report
     # The local target publishes a copy under FACTORY_HOME/hub; the printed URL points at it.
     assert release.target == "local" and release.url in output
     published = Path(unquote(urlparse(release.url).path))

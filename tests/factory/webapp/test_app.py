@@ -158,6 +158,36 @@ def test_a_senior_adjudicates_a_disputed_task(client, app_engine):
         assert session.get(ReviewTask, task_id).status == "adjudicated"
 
 
+def test_a_senior_overrides_the_safety_veto_only_with_a_reason(client, app_engine):
+    from factory.models import Adjudication
+
+    with Session(app_engine) as session:
+        task = session.exec(select(ReviewTask)).first()
+        task.status = "adjudication"
+        session.add(task)
+        session.commit()
+        task_id = task.id
+    login(client, "sam")
+    page = client.get(f"/adjudication/{task_id}").text
+    assert 'name="override_veto"' in page and 'name="override_reason"' in page
+    csrf = csrf_of(page)
+    decision = {"csrf_token": csrf, "preference": "2", "rationale": "B is right"}
+    refused = client.post(f"/adjudication/{task_id}", data={**decision, "override_veto": "on"})
+    assert refused.status_code == 400 and "override" in refused.text.lower()
+    done = client.post(
+        f"/adjudication/{task_id}",
+        data={
+            **decision,
+            "override_veto": "on",
+            "override_reason": "the shell call only ever sees a constant string",
+        },
+    )
+    assert done.status_code == 200 and f"Task {task_id} adjudicated" in done.text
+    with Session(app_engine) as session:
+        row = session.exec(select(Adjudication).where(Adjudication.task_id == task_id)).one()
+        assert row.override_veto and "constant string" in row.override_reason
+
+
 def test_hostile_text_in_findings_is_escaped(client):
     page, _, _ = start(client)
     assert XSS not in page.text
