@@ -2,8 +2,6 @@
 keyboard only, submit, land on the next task; a hostile candidate's HTML stays inert text."""
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from review_builders import PASSWORD, SECRET_MODEL
@@ -13,33 +11,6 @@ from sqlmodel import Session, select
 from factory.models import Annotation, DimensionScore, ReviewTask, TaskClaim
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def page(live_server: str) -> Iterator:  # type: ignore[type-arg]
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; scripts/setup.sh installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(live_server + "/")
-        yield page
-        context.close()
-        browser.close()
 
 
 def sign_in(page, username: str = "alice") -> None:  # type: ignore[no-untyped-def]

@@ -2,9 +2,6 @@
 hard pair, choose the known answer with the preference scale, write the reason, save; the item
 is listed with its author and reason, and the pair leaves the proposed list."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from gold_builders import finished_hard_pairs
 from review_builders import PASSWORD
@@ -14,25 +11,6 @@ from sqlmodel import Session, select
 from factory.models import GoldItem, Reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def page(live_server: str) -> Iterator:  # type: ignore[type-arg]
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; scripts/setup.sh installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(live_server + "/")
-        yield page
-        context.close()
-        browser.close()
 
 
 def test_a_senior_makes_a_hard_pair_gold_in_the_browser(page, app_engine: Engine) -> None:

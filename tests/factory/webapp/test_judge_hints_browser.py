@@ -2,9 +2,6 @@
 the review page while the reviewer scores; once they submit, the judge's scores and reasons are
 shown, and Enter moves on to the next task."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from judge_builders import add_judge_scores
 from review_builders import PASSWORD, WEB_BATCH
@@ -12,33 +9,11 @@ from sqlalchemy import Engine
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
-def judged_page(live_server: str, app_engine: Engine) -> Iterator:  # type: ignore[type-arg]
+def judged_page(page, app_engine: Engine):  # type: ignore[no-untyped-def]
     add_judge_scores(app_engine, WEB_BATCH)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; scripts/setup.sh installs Debian's chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(live_server + "/")
-        yield page
-        context.close()
-        browser.close()
+    return page
 
 
 def test_the_judge_hint_is_hidden_before_scores_and_shown_after(judged_page) -> None:
