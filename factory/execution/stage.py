@@ -204,6 +204,20 @@ def _prompts(session: Session, batch_id: str) -> list[Prompt]:
     )
 
 
+def _quarantine_row(prompt: Prompt, code: str, reason: str, raw_text: str) -> QuarantinedRecord:
+    """The execution stage's quarantine row for a prompt."""
+    return QuarantinedRecord(
+        batch_id=prompt.batch_id,
+        stage=STAGE,
+        line_no=prompt.line_no,
+        external_id=prompt.external_id,
+        prompt_id=stored_id(prompt),
+        reason_code=code,
+        reason=reason,
+        raw_text=raw_text,
+    )
+
+
 def _quarantine(session: Session, prompt: Prompt, code: str, reason: str) -> None:
     """One quarantine row per prompt and reason, however often the stage reruns."""
     exists = session.exec(
@@ -213,18 +227,7 @@ def _quarantine(session: Session, prompt: Prompt, code: str, reason: str) -> Non
         .where(QuarantinedRecord.reason_code == code)
     ).first()
     if exists is None:
-        session.add(
-            QuarantinedRecord(
-                batch_id=prompt.batch_id,
-                stage=STAGE,
-                line_no=prompt.line_no,
-                external_id=prompt.external_id,
-                prompt_id=stored_id(prompt),
-                reason_code=code,
-                reason=reason,
-                raw_text=prompt.reference_solution,
-            )
-        )
+        session.add(_quarantine_row(prompt, code, reason, prompt.reference_solution))
 
 
 def _refuse_unsupported(session: Session, prompts: list[Prompt]) -> None:
@@ -535,18 +538,8 @@ def _quarantine_output(
         if verdict_kept
         else "nothing of the run could be stored; it runs again at the next materialisation"
     )
-    session.add(
-        QuarantinedRecord(
-            batch_id=prompt.batch_id,
-            stage=STAGE,
-            line_no=prompt.line_no,
-            external_id=prompt.external_id,
-            prompt_id=stored_id(prompt),
-            reason_code=OUTPUT_NOT_STORED,
-            reason=f"{where}: the database refused its output ({refusal}); {kept}",
-            raw_text=escape_unstorable(cand.code)[0],
-        )
-    )
+    reason = f"{where}: the database refused its output ({refusal}); {kept}"
+    session.add(_quarantine_row(prompt, OUTPUT_NOT_STORED, reason, escape_unstorable(cand.code)[0]))
     session.flush()
 
 

@@ -1,5 +1,6 @@
 """The publisher interface both targets implement, and what a publication reports back."""
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -43,14 +44,14 @@ class Publisher(Protocol):
         ...
 
 
-class PublisherBase:
+class PublisherBase(ABC):
     """What both targets share: the one way a publication's `PublishResult` is built."""
 
     target: str
 
+    @abstractmethod
     def _url(self, repo_id: str, version: str) -> str:
         """Where a consumer finds `repo_id` at tag `version`."""
-        raise NotImplementedError
 
     def _result(
         self,
