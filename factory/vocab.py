@@ -71,6 +71,8 @@ class Verdict(StrEnum):
     TIMEOUT = "timeout"
     OUT_OF_MEMORY = "out_of_memory"
     KILLED = "killed"
+    # The candidate did not compile (or its compiler ran out of time): no test ran.
+    COMPILE_ERROR = "compile_error"
     # The factory's fault, never the candidate's: retried and never counted against it.
     SANDBOX_ERROR = "sandbox_error"
 

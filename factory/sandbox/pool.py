@@ -6,6 +6,7 @@ or after any anomaly, and retries a job once on a fresh server when the factory 
 candidate) failed. A job that fails twice that way gets the `sandbox_error` verdict.
 """
 
+import json
 import logging
 import queue
 import threading
@@ -57,15 +58,18 @@ class PooledSandbox:
         if self._closed:
             raise RuntimeError("the sandbox is closed")
         failure = ""
+        grace = job.compile_timeout_s if job.language != "python" else 0.0
+        try:
+            self._exchange(job)
+        except (KeyError, ValueError) as exc:  # a job no plug-in can run: the caller's error
+            raise ValueError(str(exc).strip('"')) from None
         for _attempt in range(2):
             server = None
             try:
                 server = self._acquire()
+                header, code, tests = self._exchange(job)
                 report = server.submit(
-                    self._job_header(job),
-                    job.code,
-                    job.tests,
-                    timeout_s=job.timeout_s + _EXCHANGE_GRACE_S,
+                    header, code, tests, timeout_s=job.timeout_s + grace + _EXCHANGE_GRACE_S
                 )
             except ServerFailure as exc:
                 failure = str(exc)
@@ -120,6 +124,31 @@ class PooledSandbox:
         self.close()
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _exchange(self, job: ExecutionJob) -> tuple[dict[str, Any], str, str]:
+        """(header, code, tests) for the server: Python's own path, or a language's program."""
+        if job.language == "python":
+            return self._job_header(job), job.code, job.tests
+        from factory.languages import language
+
+        program = language(job.language).program(job)
+        header = {
+            "kind": "program",
+            "timeout_s": job.timeout_s,
+            "compile_timeout_s": job.compile_timeout_s,
+            "memory_mb": job.memory_mb,
+            "address_space_mb": (
+                job.memory_mb if program.address_space_mb is None else program.address_space_mb
+            ),
+            "compile_address_space_mb": program.compile_address_space_mb or 0,
+            "output_limit": self.settings.output_limit_bytes,
+            "max_file_bytes": self.settings.max_file_mb * 1024 * 1024,
+            "compile": [list(step) for step in program.compile],
+            "run": list(program.run),
+            "env": program.env,
+            "exit_fails": program.exit_fails,
+        }
+        return header, "", json.dumps({"files": program.files})
 
     def _job_header(self, job: ExecutionJob) -> dict[str, Any]:
         return {

@@ -1132,6 +1132,315 @@ def run_job(job, code, tests, deliver=None):
     return result, report
 
 
+# ---------------------------------------------------------------------------------------------
+# Program jobs: every language but Python. The host's language module sends the files (the
+# candidate, the tests and a small harness in the job's language), the compile commands and the
+# run command. Compile output is kept apart; the run's per-test results come only from what the
+# harness writes to fd 3, line by line, each line led by a secret made for this run and handed to
+# the harness once on fd 4. What the program prints to stdout/stderr is stored, never parsed, and
+# the run counts as complete only when the harness's closing line arrives, so an early exit (with
+# status 0 or not) or a printed fake report never passes. In compiled and single-process runtimes
+# the candidate shares the harness's memory: a program written to find the secret there could
+# forge the channel (see the README); the server itself stays out of its reach (not dumpable).
+
+_REPORT_FD = 3
+_SECRET_FD = 4
+_REPORT_LIMIT = 8 * 1024 * 1024
+_PROGRAM_NOFILE = 1024  # runtimes (the JVM, node) open many files of their own
+
+
+def _move_fds(mapping):
+    """dup2 each source fd onto its target fd without one clobbering another's source."""
+    parked = {target: os.dup(source) for target, source in mapping.items()}
+    for target, source in parked.items():
+        os.dup2(source, target)
+    return set(mapping)
+
+
+def _spawn(argv, *, cwd, env, out_path, err_path, limits, fds=None):
+    """Fork and exec `argv` in its own session, stdio to files, with the given rlimits."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        os.setsid()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
+            _signal.signal(sig, _signal.SIG_DFL)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        out = os.open(out_path, flags, 0o600)
+        err = out if err_path == out_path else os.open(err_path, flags, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        keep = _move_fds({0: null, 1: out, 2: err, **(fds or {})})
+        _close_fds_except(keep - {0, 1, 2})
+        os.chdir(cwd)
+        for kind, value in limits:
+            _limit(kind, value)
+        os.execve(argv[0], argv, env)
+    except BaseException:  # noqa: BLE001
+        try:
+            os.write(2, traceback.format_exc().encode())
+        except OSError:
+            pass
+    os._exit(127)
+
+
+def _program_limits(job, *, compile_step):
+    seconds = job["compile_timeout_s"] if compile_step else job["timeout_s"]
+    limits = [
+        (resource.RLIMIT_CPU, int(math.ceil(seconds)) + 1),
+        (resource.RLIMIT_FSIZE, job["max_file_bytes"]),
+        (resource.RLIMIT_NOFILE, _PROGRAM_NOFILE),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    space = job.get("compile_address_space_mb" if compile_step else "address_space_mb") or 0
+    if space > 0:
+        limits.append((resource.RLIMIT_AS, space * 1024 * 1024))
+    return limits
+
+
+def _await_exit(pid, deadline, on_readable=None, fd=None):
+    """Wait for `pid` until `deadline`, feeding `on_readable` whenever `fd` has data.
+
+    Returns (status or None when it had to be killed at the deadline, rusage or None)."""
+    pidfd = None
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            got, status, usage = os.wait4(pid, os.WNOHANG)
+            if got:
+                return status, usage
+            left = deadline - time.monotonic()
+            if left <= 0:
+                for target in (-pid, pid):
+                    try:
+                        os.kill(target, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                _, status, usage = os.wait4(pid, 0)
+                return None, usage
+            watch = [f for f in (fd, pidfd) if f is not None]
+            wait = min(left, 0.05) if pidfd is None else left
+            ready = select.select(watch, [], [], wait)[0] if watch else time.sleep(wait) or []
+            if fd is not None and fd in ready and on_readable is not None and not on_readable():
+                fd = None  # end of the channel: only the exit is left to wait for
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _expand(text, places):
+    for name, value in places.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def _status_facts(status, usage):
+    facts = {"timed_out": status is None}
+    if usage is not None:
+        facts["peak_memory_kb"] = usage.ru_maxrss
+    if status is not None:
+        if os.WIFSIGNALED(status):
+            facts["signal"] = os.WTERMSIG(status)
+        else:
+            facts["status"] = os.WEXITSTATUS(status)
+    return facts
+
+
+class ReportChannel:
+    """Reads the harness's lines from a pipe; keeps only those led by this run's secret."""
+
+    def __init__(self, fd, secret):
+        self.fd = fd
+        self.prefix = secret + b" "
+        self.buffer = b""
+        self.size = 0
+        self.tests = []
+        self.complete = False
+        self.foreign_lines = 0
+        self.error = None
+
+    def read(self):
+        """Read what is there; False at the end of the stream (or past the size bound)."""
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except OSError:
+            return False
+        if not chunk:
+            self._consume(final=True)
+            return False
+        self.size += len(chunk)
+        if self.size > _REPORT_LIMIT:
+            self.error = "the test report exceeded its size bound"
+            return False
+        self.buffer += chunk
+        self._consume(final=False)
+        return True
+
+    def _consume(self, final):
+        *lines, self.buffer = self.buffer.split(b"\n")
+        if final and self.buffer:
+            lines.append(self.buffer)
+            self.buffer = b""
+        for line in lines:
+            if not line.startswith(self.prefix):
+                self.foreign_lines += 1
+                continue
+            try:
+                record = json.loads(line[len(self.prefix) :])
+            except ValueError:
+                self.foreign_lines += 1
+                continue
+            if self.complete or not isinstance(record, dict):
+                continue
+            if "end" in record:
+                self.complete = True
+                continue
+            outcome = record.get("o")
+            if outcome not in ("passed", "failed", "error", "skipped"):
+                outcome = "error"
+            self.tests.append(
+                [
+                    str(record.get("t", f"test {len(self.tests) + 1}"))[:500],
+                    outcome,
+                    str(record.get("m") or "")[:4000],
+                    float(record.get("d") or 0.0),
+                    str(record.get("e") or ("AssertionError" if outcome == "failed" else "")),
+                ]
+            )
+
+
+def serve_program_job(job, files):
+    """run_program_job, then the same cleanup as run_job: no process or file outlives a job."""
+    pids = []
+    try:
+        result, record = run_program_job(job, files, pids)
+    finally:
+        keep = {_runner_pid_or_none()} - {None}
+        problem = None
+        if not all(_clean_up_processes(pid, keep) for pid in pids):
+            problem = "processes the job left could not be killed"
+        job_dir = os.path.join(_JOB_ROOT, f"factory-job-{os.getpid()}")
+        problem = problem or _remove_job_files(job_dir)
+        if not problem and _server_changed():
+            problem = "a candidate changed the server's limits, priority or CPUs"
+    if problem:
+        result["anomaly"] = problem
+    return result, json.dumps(record).encode()
+
+
+def run_program_job(job, files, pids):
+    """Compile and run one program job; returns (result, record). Every process it started is
+    appended to `pids` as soon as it exists, for the caller's cleanup."""
+    started = time.monotonic()
+    result = {"id": job["id"], "stdout": "", "stderr": ""}
+    record = {"kind": "program", "tests": [], "compile": [], "exit_fails": job.get("exit_fails")}
+    job_dir = os.path.join(_JOB_ROOT, f"factory-job-{os.getpid()}")
+    shutil.rmtree(job_dir, ignore_errors=True)
+    work = os.path.join(job_dir, "work")
+    home = os.path.join(job_dir, "home")
+    for path in (work, home):
+        os.makedirs(path)
+    places = {"work": work, "home": home, "job": job_dir}
+    for name, content in files.items():
+        path = os.path.normpath(os.path.join(work, name))
+        if not path.startswith(work + os.sep):
+            raise ValueError(f"file {name!r} is outside the job's directory")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(content)
+    env = {k: _expand(v, places) for k, v in job.get("env", {}).items()}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    env.setdefault("HOME", home)
+    env.setdefault("TMPDIR", home)
+    limit = job["output_limit"]
+    compile_log = os.path.join(job_dir, "compile.log")
+    compile_deadline = started + job["compile_timeout_s"]
+    for step in job.get("compile", []):
+        argv = [_expand(part, places) for part in step]
+        pid = _spawn(
+            argv,
+            cwd=work,
+            env=env,
+            out_path=compile_log,
+            err_path=compile_log,
+            limits=_program_limits(job, compile_step=True),
+        )
+        pids.append(pid)
+        status, usage = _await_exit(pid, compile_deadline)
+        facts = _status_facts(status, usage)
+        facts["argv"] = argv[:1]
+        record["compile"].append(facts)
+        if status is None or facts.get("signal") is not None or facts.get("status"):
+            break
+    record["compile_output"], _ = _read_head(compile_log, limit)
+    record["compile_time_s"] = round(time.monotonic() - started, 6)
+    compiled = all(
+        not f["timed_out"] and f.get("signal") is None and not f.get("status")
+        for f in record["compile"]
+    )
+    if compiled:
+        pids.append(_run_program(job, env, places, job_dir, record))
+    result["wall_time_s"] = round(time.monotonic() - started, 6)
+    result["peak_memory_kb"] = record.get("run", {}).get("peak_memory_kb", 0)
+    result["stdout"], out_cut = _read_head(os.path.join(job_dir, "stdout"), limit)
+    result["stderr"], err_cut = _read_head(os.path.join(job_dir, "stderr"), limit)
+    result["output_truncated"] = out_cut or err_cut
+    return result, record
+
+
+def _runner_pid_or_none():
+    return _runner.pid if _runner is not None else None
+
+
+def _run_program(job, env, places, job_dir, record):
+    secret = base64.b16encode(os.urandom(16)).lower()
+    report_r, report_w = os.pipe()
+    secret_r, secret_w = os.pipe()
+    os.write(secret_w, secret + b"\n")
+    os.close(secret_w)
+    argv = [_expand(part, places) for part in job["run"]]
+    run_started = time.monotonic()
+    try:
+        pid = _spawn(
+            argv,
+            cwd=places["work"],
+            env=env,
+            out_path=os.path.join(job_dir, "stdout"),
+            err_path=os.path.join(job_dir, "stderr"),
+            limits=_program_limits(job, compile_step=False),
+            fds={_REPORT_FD: report_w, _SECRET_FD: secret_r},
+        )
+    finally:
+        os.close(report_w)
+        os.close(secret_r)
+    channel = ReportChannel(report_r, secret)
+    try:
+        status, usage = _await_exit(
+            pid, run_started + job["timeout_s"], on_readable=channel.read, fd=report_r
+        )
+        # The harness's last lines may still sit in the pipe after it exited.
+        os.set_blocking(report_r, False)
+        try:
+            while channel.read():
+                pass
+        except BlockingIOError:
+            channel._consume(final=True)
+    finally:
+        os.close(report_r)
+    facts = _status_facts(status, usage)
+    facts["time_s"] = round(time.monotonic() - run_started, 6)
+    record["run"] = facts
+    record["tests"] = channel.tests
+    record["complete"] = channel.complete and channel.error is None
+    record["foreign_lines"] = channel.foreign_lines
+    if channel.error:
+        record["report_error"] = channel.error
+    return pid
+
+
 def main():
     _set_not_dumpable()
     # As PID 1 the kernel drops signals without a handler; Python installs one for SIGINT.
@@ -1159,6 +1468,16 @@ def main():
         except EOFError:
             return
         code = bytes(read_exact(stdin, job["code_len"])).decode("utf-8", "replace")
+        if job.get("kind") == "program":
+            files_blob = bytes(read_exact(stdin, job["tests_len"]))
+            try:
+                result, record = serve_program_job(job, json.loads(files_blob)["files"])
+            except Exception:  # noqa: BLE001 (reported as a sandbox error; the host recycles us)
+                result = {"id": job["id"], "harness_error": traceback.format_exc()[-4000:]}
+                result["anomaly"] = "server error"
+                record = b""
+            write_frames(stdout, json.dumps(result).encode(), record)
+            continue
         pending: list[bytearray] = []
 
         def read_tests(size=job["tests_len"], pending=pending):

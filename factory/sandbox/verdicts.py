@@ -27,6 +27,8 @@ def decide(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | No
     tests = report.get("tests") or []
     if report.get("harness_error"):
         return Verdict.SANDBOX_ERROR, "HarnessError"
+    if report.get("kind") == "program":
+        return decide_program(report, memory_mb=memory_mb)
     if report.get("timed_out"):
         return Verdict.TIMEOUT, None
     if report.get("runner_lost"):
@@ -66,6 +68,79 @@ def decide(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | No
     return Verdict.PASSED, None
 
 
+# What runtimes print when they run out of memory without being killed for it.
+_OOM_MARKERS = (
+    "java.lang.OutOfMemoryError",
+    "fatal error: runtime: out of memory",
+    "JavaScript heap out of memory",
+    "memory allocation of",  # Rust's allocation failure
+    "std::bad_alloc",
+    "Cannot allocate memory",
+    "failed to allocate memory",  # Ruby
+    "Allowed memory size of",  # PHP
+)
+
+
+def _tests_verdict(tests: list[Any]) -> tuple[Verdict, str | None]:
+    outcomes = [test[1] for test in tests]
+    if "failed" in outcomes:
+        return Verdict.FAILED, "AssertionError"
+    error_types = [test[4] or "Error" for test in tests if test[1] == "error"]
+    if error_types:
+        return Verdict.ERROR, error_types[0]
+    if "passed" not in outcomes:
+        return Verdict.ERROR, "NoTestsRan"
+    return Verdict.PASSED, None
+
+
+def decide_program(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | None]:
+    """A program job: compile steps, then a run whose harness reports over its own channel.
+
+    `passed` needs the harness's closing line (`complete`) and every reported test passed or
+    skipped; the exit status never makes a pass. A run that ends without the closing line is a
+    timeout, out of memory, failed (a test already failed, or the test program aborted on an
+    assertion) or an error that names how it ended (`EarlyExit` for status 0)."""
+    compile_steps = report.get("compile") or []
+    for step in compile_steps:
+        if step.get("timed_out"):
+            return Verdict.COMPILE_ERROR, "CompileTimeout"
+        if step.get("signal") is not None:
+            peak_kb = step.get("peak_memory_kb") or 0
+            return Verdict.COMPILE_ERROR, f"compiler {_signal_name(step['signal'])}" + (
+                " (memory)" if peak_kb else ""
+            )
+        if step.get("status"):
+            return Verdict.COMPILE_ERROR, "CompileError"
+    run = report.get("run")
+    if run is None:
+        return Verdict.SANDBOX_ERROR, "NoRun"
+    tests = report.get("tests") or []
+    if report.get("complete"):
+        return _tests_verdict(tests)
+    if run.get("timed_out"):
+        return Verdict.TIMEOUT, None
+    number = run.get("signal")
+    output = str(report.get("stderr") or "") + str(report.get("stdout") or "")[-4000:]
+    peak_kb = run.get("peak_memory_kb") or 0
+    if any(marker in output for marker in _OOM_MARKERS) or (
+        number == signal.SIGKILL and peak_kb >= _OOM_SHARE * memory_mb * 1024
+    ):
+        return Verdict.OUT_OF_MEMORY, "OutOfMemory"
+    if number == signal.SIGXCPU:
+        return Verdict.TIMEOUT, "SIGXCPU"
+    if any(test[1] == "failed" for test in tests):
+        return Verdict.FAILED, "AssertionError"
+    if number == signal.SIGABRT or (report.get("exit_fails") and run.get("status")):
+        # The test program's own assert aborted it (C's assert, a failed MultiPL-E check).
+        return Verdict.FAILED, "AssertionError" if number is None else "SIGABRT"
+    if number is not None:
+        return Verdict.KILLED if number == signal.SIGKILL else Verdict.ERROR, _signal_name(number)
+    status = run.get("status")
+    if report.get("report_error"):
+        return Verdict.ERROR, "ReportTooLarge"
+    return Verdict.ERROR, "EarlyExit" if status == 0 else f"exit({status})"
+
+
 def outcome_from_report(
     report: dict[str, Any], *, memory_mb: int, backend: str, image: str
 ) -> ExecutionOutcome:
@@ -81,7 +156,12 @@ def outcome_from_report(
         stderr = (stderr + "\n" if stderr else "") + ": ".join(map(str, report["load_error"]))
     elif report.get("harness_error"):
         stderr = (stderr + "\n" if stderr else "") + str(report["harness_error"])
+    compile_output = str(report.get("compile_output") or "")
+    if verdict == Verdict.COMPILE_ERROR and error_type == "CompileTimeout":
+        compile_output += "\n(the compile steps ran out of time)"
     return ExecutionOutcome(
+        compile_output=compile_output,
+        compile_time_s=float(report.get("compile_time_s") or 0.0),
         verdict=verdict,
         tests=tests,
         error_type=error_type,
