@@ -6,7 +6,7 @@ language is one module and one line below.
 """
 
 from factory.languages.base import HARNESS_PROTOCOL, LanguagePlugin, Program
-from factory.languages.c_family import C, CPP
+from factory.languages.c_family import CPP, C
 from factory.languages.python import PYTHON
 
 __all__ = [

@@ -42,12 +42,25 @@ class Program:
 
 
 class LanguagePlugin(Protocol):
-    name: str  # a factory.vocab.Language value
-    title: str  # for people: "C++", "TypeScript"
-    extension: str  # of the candidate's source file
-    highlight: str  # the highlight.js language name, for the review page
-    test_styles: tuple[str, ...]  # the ExecutionJob.test_style values it takes
-    packages: tuple[str, ...]  # Debian packages the sandbox image needs for it
+    """Read-only attributes (a frozen dataclass satisfies them) and two methods."""
+
+    @property
+    def name(self) -> str: ...  # a factory.vocab.Language value
+
+    @property
+    def title(self) -> str: ...  # for people: "C++", "TypeScript"
+
+    @property
+    def extension(self) -> str: ...  # of the candidate's source file
+
+    @property
+    def highlight(self) -> str: ...  # the highlight.js language name, for the review page
+
+    @property
+    def test_styles(self) -> tuple[str, ...]: ...  # the ExecutionJob.test_style values it takes
+
+    @property
+    def packages(self) -> tuple[str, ...]: ...  # Debian packages the sandbox image needs
 
     def program(self, job: ExecutionJob) -> Program:
         """The files and commands that judge `job` (raises ValueError for a job it cannot

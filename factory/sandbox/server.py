@@ -1175,7 +1175,7 @@ def _spawn(argv, *, cwd, env, out_path, err_path, limits, fds=None):
         os.chdir(cwd)
         for kind, value in limits:
             _limit(kind, value)
-        os.execve(argv[0], argv, env)
+        os.execve(argv[0], argv, env)  # noqa: S606 (the argv is the language module's own)
     except BaseException:  # noqa: BLE001
         try:
             os.write(2, traceback.format_exc().encode())
@@ -1223,7 +1223,9 @@ def _await_exit(pid, deadline, on_readable=None, fd=None):
                 return None, usage
             watch = [f for f in (fd, pidfd) if f is not None]
             wait = min(left, 0.05) if pidfd is None else left
-            ready = select.select(watch, [], [], wait)[0] if watch else time.sleep(wait) or []
+            ready = select.select(watch, [], [], wait)[0] if watch else []
+            if not watch:
+                time.sleep(wait)
             if fd is not None and fd in ready and on_readable is not None and not on_readable():
                 fd = None  # end of the channel: only the exit is left to wait for
     finally:
@@ -1238,7 +1240,7 @@ def _expand(text, places):
 
 
 def _status_facts(status, usage):
-    facts = {"timed_out": status is None}
+    facts: "dict[str, Any]" = {"timed_out": status is None}
     if usage is not None:
         facts["peak_memory_kb"] = usage.ru_maxrss
     if status is not None:
@@ -1314,7 +1316,7 @@ class ReportChannel:
 
 def serve_program_job(job, files):
     """run_program_job, then the same cleanup as run_job: no process or file outlives a job."""
-    pids = []
+    pids: "list[int]" = []
     try:
         result, record = run_program_job(job, files, pids)
     finally:
