@@ -1240,7 +1240,7 @@ def _expand(text, places):
 
 
 def _status_facts(status, usage):
-    facts: "dict[str, Any]" = {"timed_out": status is None}
+    facts: dict[str, Any] = {"timed_out": status is None}
     if usage is not None:
         facts["peak_memory_kb"] = usage.ru_maxrss
     if status is not None:
@@ -1316,7 +1316,7 @@ class ReportChannel:
 
 def serve_program_job(job, files):
     """run_program_job, then the same cleanup as run_job: no process or file outlives a job."""
-    pids: "list[int]" = []
+    pids: list[int] = []
     try:
         result, record = run_program_job(job, files, pids)
     finally:
