@@ -11,9 +11,9 @@ import great_expectations as gx
 import pandas as pd
 from sqlmodel import col, select
 
+from factory.languages import supported_languages
 from factory.models import ExecutionRun, stored_id
 from factory.models.queries import batch_candidates
-from factory.sandbox import SUPPORTED_LANGUAGES
 from factory.settings import FactoryConfig
 from factory.stages.context import StageContext
 from factory.vocab import CandidateSource, Verdict
@@ -49,7 +49,7 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
         candidates = [
             (cand, prompt)
             for cand, prompt in batch_candidates(session, batch_id)
-            if prompt.language in SUPPORTED_LANGUAGES
+            if prompt.language in supported_languages()
         ]
         first_verdict: dict[int, str] = {}
         for candidate_id, verdict in session.exec(

@@ -175,6 +175,7 @@ class SignalsSettings(_Section):
 class SandboxSettings(_Section):
     backend: str = "auto"  # auto | docker | bwrap | unsafe-local (must be asked for by name)
     timeout_s: float = 10.0
+    compile_timeout_s: float = 60.0  # all compile steps of one run together (compiled languages)
     memory_mb: int = 512
     max_processes: int = 64
     output_limit_bytes: int = 65_536
@@ -183,7 +184,8 @@ class SandboxSettings(_Section):
     stability_sample_rate: float = 0.2  # share of candidates run twice (references always are)
     max_sandbox_error_rate: float = 0.02
     max_file_mb: int = 16  # largest file (stdout included) a candidate may write
-    tmpfs_mb: int = 64  # the sandbox's writable /tmp (docker backend)
+    # The sandbox's writable /tmp (docker backend): compilers and their caches write here.
+    tmpfs_mb: int = 256
     cpus: float = 1.0  # CPU share of each sandbox container
     # Pin each warm sandbox to one CPU (pool slots spread over the CPUs): the test runner and the
     # candidate answer each other dozens of times per job, and waking a process on another CPU

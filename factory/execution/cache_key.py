@@ -18,4 +18,6 @@ def execution_cache_key(job: ExecutionJob, *, image: str) -> str:
         job.timeout_s,
         job.memory_mb,
     ]
+    if job.language != "python":  # keys of Python runs stay as they were
+        fields.append(job.compile_timeout_s)
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, delete, select
 from factory.db import session_scope
 from factory.execution.cache_key import execution_cache_key
 from factory.execution.sampling import in_stability_sample
+from factory.languages import supported_languages
 from factory.models import (
     Batch,
     Candidate,
@@ -38,7 +39,8 @@ from factory.models import (
 )
 from factory.models.generation import code_sha256
 from factory.models.storable_text import WRITE_REFUSALS, database_reason, escape_unstorable
-from factory.sandbox import SUPPORTED_LANGUAGES, ExecutionJob, ExecutionOutcome, Sandbox
+from factory.sandbox import ExecutionJob, ExecutionOutcome, Sandbox
+from factory.sandbox.job import TestStyle
 from factory.settings import SandboxSettings
 from factory.stages.context import StageContext
 from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
@@ -159,7 +161,7 @@ def run_execution(
             prompts = _prompts(session, batch_id)
             _refuse_unsupported(session, prompts)
             references = _ensure_references(session, prompts)
-        runnable = {stored_id(p): p for p in prompts if p.language in SUPPORTED_LANGUAGES}
+        runnable = {stored_id(p): p for p in prompts if p.language in supported_languages()}
         ref_work = [
             (cand, runnable[cand.prompt_id], attempt)
             for cand in references
@@ -232,15 +234,16 @@ def _quarantine(session: Session, prompt: Prompt, code: str, reason: str) -> Non
 
 def _refuse_unsupported(session: Session, prompts: list[Prompt]) -> None:
     for prompt in prompts:
-        if prompt.language not in SUPPORTED_LANGUAGES:
+        if prompt.language not in supported_languages():
             prompt.status, prompt.gradable = PromptStatus.NOT_GRADABLE, False
             session.add(prompt)
             _quarantine(
                 session,
                 prompt,
                 UNSUPPORTED_LANGUAGE,
-                f"prompt {prompt.external_id!r}: the sandbox runs {', '.join(SUPPORTED_LANGUAGES)}"
-                f" only, not {prompt.language!r}; remove it from the batch or add a harness",
+                f"prompt {prompt.external_id!r}: the sandbox has no runner for "
+                f"{prompt.language!r} (it runs {', '.join(supported_languages())}); remove it "
+                "from the batch or add a language plug-in",
             )
 
 
@@ -283,11 +286,20 @@ def _job(prompt: Prompt, code: str, settings: SandboxSettings) -> ExecutionJob:
         code=code,
         tests=prompt.tests,
         entry_point=prompt.entry_point,
-        test_style="check" if prompt.test_style == "check" else "pytest",
+        test_style=job_test_style(prompt.language, prompt.test_style),
         timeout_s=settings.timeout_s,
+        compile_timeout_s=settings.compile_timeout_s,
         memory_mb=settings.memory_mb,
         language=prompt.language,
     )
+
+
+def job_test_style(language: str, test_style: str) -> TestStyle:
+    """The sandbox's test style for a prompt's: Python's are check or pytest (the default);
+    every other language's are native (the default) or program."""
+    if language == "python":
+        return "check" if test_style == "check" else "pytest"
+    return "program" if test_style == "program" else "native"
 
 
 def _execute(
@@ -450,6 +462,7 @@ def _save(
     bare = replace(
         outcome,
         stdout="",
+        compile_output="",
         stderr=f"the output could not be stored: {refusal}",
         tests=[test._replace(message="") for test in outcome.tests],
     )
@@ -480,6 +493,7 @@ def _write_run(
     # test reports): such characters are stored escaped, and the row says so.
     stdout, stdout_escaped = escape_unstorable(outcome.stdout)
     stderr, stderr_escaped = escape_unstorable(outcome.stderr)
+    compile_output, compile_escaped = escape_unstorable(outcome.compile_output)
     error_type, type_escaped = escape_unstorable(outcome.error_type or "")
     _drop_sandbox_errors(session, stored_id(cand), attempt)
     run = ExecutionRun(
@@ -498,7 +512,9 @@ def _write_run(
         peak_memory_kb=outcome.peak_memory_kb,
         stdout=stdout,
         stderr=stderr,
-        output_escaped=stdout_escaped or stderr_escaped or type_escaped,
+        compile_output=compile_output,
+        compile_time_s=outcome.compile_time_s,
+        output_escaped=stdout_escaped or stderr_escaped or type_escaped or compile_escaped,
     )
     session.add(run)
     session.flush()

@@ -28,6 +28,9 @@ class ExecutionRun(SQLModel, table=True):
     peak_memory_kb: int = 0
     stdout: str = text_field()  # truncated to the configured bound
     stderr: str = text_field()
+    # What the compiler printed (compiled languages), kept apart from the program's output.
+    compile_output: str = text_field()
+    compile_time_s: float = 0.0
     # True when stdout, stderr or error_type had characters no database can hold (NUL, lone
     # surrogates, other controls) escaped as \x00 / \ud800 (factory.models.storable_text).
     output_escaped: bool = escaped_flag_field()

@@ -4,8 +4,8 @@ The public interface is small on purpose: build an `ExecutionJob`, get a `Sandbo
 `open_sandbox(settings)`, call `run` or `run_many`, read the `ExecutionOutcome`. Backends:
 `docker` (the default where an engine is reachable), `bwrap` (bubblewrap, for machines without
 one) and `unsafe-local` (no isolation; only when asked for by name). How verdicts are protected
-from the candidate is described in `factory.sandbox.server`. Only Python candidates are
-supported; other languages fail fast with a clear error.
+from the candidate is described in `factory.sandbox.server`. Python runs in the fork server's own
+runner; every other language is a plug-in of factory.languages, run as a program job.
 """
 
 import logging
@@ -21,7 +21,6 @@ __all__ = [
     "TEST_STYLES",
     "ExecutionJob",
     "ExecutionOutcome",
-    "SUPPORTED_LANGUAGES",
     "Sandbox",
     "TestOutcome",
     "open_sandbox",
@@ -30,7 +29,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "docker", "bwrap", "unsafe-local")
-SUPPORTED_LANGUAGES = ("python",)
 
 
 class Sandbox(Protocol):

@@ -56,7 +56,8 @@ class Isolation:
         )
 
     def options(self) -> list[Option]:
-        tmpfs = f"rw,nosuid,nodev,size={self.tmpfs_mb}m,mode=1777"
+        # exec: compiled candidates run from here (Docker mounts a tmpfs noexec unless told).
+        tmpfs = f"rw,exec,nosuid,nodev,size={self.tmpfs_mb}m,mode=1777"
         pin = [Option("--cpuset-cpus", "cpuset_cpus", self.cpuset)] if self.cpuset else []
         return [
             Option("--rm", "auto_remove", True),

@@ -44,9 +44,9 @@ def test_jobs_run_the_same_through_the_api_and_the_cli(
     assert settings == {
         "NetworkMode": "none",
         "ReadonlyRootfs": True,
-        "Tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
-        "Memory": (2 * 512 + 64 + 256) * 1024 * 1024,
-        "MemorySwap": (2 * 512 + 64 + 256) * 1024 * 1024,
+        "Tmpfs": {"/tmp": "rw,exec,nosuid,nodev,size=256m,mode=1777"},
+        "Memory": (2 * 512 + 256 + 256) * 1024 * 1024,
+        "MemorySwap": (2 * 512 + 256 + 256) * 1024 * 1024,
         "PidsLimit": 64,
         "NanoCpus": 1_000_000_000,
         "CpusetCpus": "0",

@@ -6,7 +6,7 @@ from docker.types import LogConfig, Ulimit
 from factory.sandbox.docker_isolation import Isolation
 from factory.settings import SandboxSettings
 
-MEMORY = (2 * 512 + 64 + 256) * 1024 * 1024
+MEMORY = (2 * 512 + 256 + 256) * 1024 * 1024
 
 
 def test_the_cli_flags_render_the_policy() -> None:
@@ -16,7 +16,7 @@ def test_the_cli_flags_render_the_policy() -> None:
         "--cpuset-cpus", "3",
         "--network", "none",
         "--read-only",
-        "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m,mode=1777",
+        "--tmpfs", "/tmp:rw,exec,nosuid,nodev,size=256m,mode=1777",
         "--memory", str(MEMORY),
         "--memory-swap", str(MEMORY),
         "--pids-limit", "64",
@@ -38,7 +38,7 @@ def test_the_engine_api_options_render_the_same_policy() -> None:
         "cpuset_cpus": "3",
         "network_mode": "none",
         "read_only": True,
-        "tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
+        "tmpfs": {"/tmp": "rw,exec,nosuid,nodev,size=256m,mode=1777"},
         "mem_limit": MEMORY,
         "memswap_limit": MEMORY,
         "pids_limit": 64,
