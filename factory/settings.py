@@ -126,7 +126,13 @@ class _Section(BaseModel):
 
 
 class IntakeSettings(_Section):
-    languages: list[str] = Field(default_factory=lambda: ["python"])
+    # Every language the sandbox runs (factory.languages); others are refused at intake.
+    languages: list[str] = Field(
+        default_factory=lambda: [
+            "python", "javascript", "typescript", "go", "rust", "java", "cpp", "c", "bash",
+            "sql", "ruby", "php",
+        ]
+    )  # fmt: skip
     max_prompt_chars: int = 50_000
     max_code_chars: int = 100_000
     max_line_bytes: int = 1_000_000

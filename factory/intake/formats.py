@@ -1,7 +1,8 @@
 """Reading batch files and turning each record into an `IntakeRecord`.
 
-Three record formats are understood and detected per record, so one file may mix them:
-the factory's own schema, HumanEval-style records and MBPP-style records. Files are JSON Lines,
+Five record formats are understood and detected per record, so one file may mix them:
+the factory's own schema, HumanEval-style records, MBPP-style records, and the multi-language
+HumanEval-X and MultiPL-E records (factory.intake.multilingual). Files are JSON Lines,
 plain (`.jsonl`) or gzip-compressed (`.jsonl.gz`). Lines are read as bytes and decoded one at a
 time, so one undecodable line is quarantined without losing the lines around it.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from factory.errors import RecordError
 from factory.intake.control_chars import check_control_characters
+from factory.intake.multilingual import from_humaneval_x, from_multipl_e
 from factory.intake.records import IntakeRecord, RawLine
 from factory.vocab import Language, TaskType
 
@@ -103,8 +105,13 @@ def parse_line(raw: RawLine, *, max_line_bytes: int) -> IntakeRecord:
 
 
 def detect_format(record: dict[str, Any]) -> str:
-    """factory | humaneval | mbpp, by the fields present; RecordError when none fits."""
+    """factory | humaneval | humaneval-x | mbpp | multipl-e, by the fields present; RecordError
+    when none fits."""
     keys = set(record)
+    if "task_id" in keys and "declaration" in keys:
+        return "humaneval-x"
+    if {"name", "language", "tests", "stop_tokens"} <= keys:
+        return "multipl-e"
     if "task_id" in keys and {"canonical_solution", "test"} & keys:
         return "humaneval"
     if "task_id" in keys and {"text", "code", "test_list"} & keys:
@@ -115,14 +122,23 @@ def detect_format(record: dict[str, Any]) -> str:
         "unknown_format",
         "the record matches no known format (factory: id, language, task_type, prompt, tests, "
         "reference_solution; HumanEval: task_id, prompt, canonical_solution, test, entry_point; "
-        f"MBPP: task_id, text, code, test_list); its fields are {sorted(keys)}",
+        "MBPP: task_id, text, code, test_list; HumanEval-X: task_id, prompt, declaration, "
+        "canonical_solution, test; MultiPL-E: name, language, prompt, tests, stop_tokens); "
+        f"its fields are {sorted(keys)}",
         record_id=_any_id(record),
     )
 
 
 def adapt(record: dict[str, Any]) -> IntakeRecord:
     fmt = detect_format(record)
-    return {"factory": _from_factory, "humaneval": _from_humaneval, "mbpp": _from_mbpp}[fmt](record)
+    adapters = {
+        "factory": _from_factory,
+        "humaneval": _from_humaneval,
+        "mbpp": _from_mbpp,
+        "humaneval-x": from_humaneval_x,
+        "multipl-e": from_multipl_e,
+    }
+    return adapters[fmt](record)
 
 
 def _any_id(record: dict[str, Any]) -> str | None:
@@ -173,15 +189,18 @@ def _from_factory(record: dict[str, Any]) -> IntakeRecord:
             record_id=_any_id(record),
         )
     scaled = record.get("scaled_input")
+    language = record["language"].strip().lower()
+    # Python's default style is pytest; every other language's is its native test form.
+    default_style = "pytest" if language == Language.PYTHON else "native"
     return IntakeRecord(
         external_id=str(record["id"]).strip(),
-        language=record["language"].strip().lower(),
+        language=language,
         task_type=record["task_type"].strip().lower(),
         prompt=record["prompt"],
         tests=record["tests"],
         reference_solution=record["reference_solution"],
         entry_point=_optional_str(record, "entry_point").strip(),
-        test_style=_optional_str(record, "test_style", "pytest").strip() or "pytest",
+        test_style=_optional_str(record, "test_style", default_style).strip() or default_style,
         scaled_input=_optional_str(record, "scaled_input") if scaled is not None else None,
         licence=_optional_str(record, "licence") or _optional_str(record, "license"),
         source=_optional_str(record, "source"),

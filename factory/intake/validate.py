@@ -8,11 +8,11 @@ import ast
 
 from factory.errors import RecordError
 from factory.intake.records import IntakeRecord
+from factory.languages import LANGUAGES
 from factory.settings import IntakeSettings
 from factory.vocab import Language, TaskType
 
 MAX_ID_CHARS = 300
-TEST_STYLES = ("pytest", "check")
 _LANGUAGES = {language.value for language in Language}
 _TASK_TYPES = {task_type.value for task_type in TaskType}
 
@@ -28,14 +28,20 @@ def validate(record: IntakeRecord, settings: IntakeSettings) -> None:
         )
     _check_vocabulary(record, settings)
     _check_sizes(record, settings)
-    if record.test_style not in TEST_STYLES:
+    plugin = LANGUAGES.get(record.language)
+    if plugin is not None and record.test_style not in plugin.test_styles:
         raise RecordError(
             "unknown_test_style",
-            f"test_style {record.test_style!r} is not one of {list(TEST_STYLES)}",
+            f"test_style {record.test_style!r} is not one of {list(plugin.test_styles)} "
+            f"for {plugin.title}",
             record_id=rid,
         )
     if record.language == Language.PYTHON:
         _check_python(record)
+    elif plugin is not None:
+        problem = plugin.check_tests(record.tests, record.test_style, record.entry_point)
+        if problem:
+            raise RecordError("invalid_tests", f"{plugin.title} tests: {problem}", record_id=rid)
 
 
 def _check_vocabulary(record: IntakeRecord, settings: IntakeSettings) -> None:
