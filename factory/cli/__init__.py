@@ -12,6 +12,7 @@ import importlib
 COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("factory.cli.review", "reviewer accounts, the reviewer web app, simulated reviews"),
     "ingest": ("factory.cli.ingest", "ingest one batch file without Dagster and print the report"),
+    "sandbox": ("factory.cli.sandbox", "judge a batch file's records in the sandbox"),
 }
 
 
