@@ -18,6 +18,8 @@ from sqlmodel import Session, SQLModel
 
 from factory.db import make_engine, migrate
 
+pytest_plugins = ["sandbox_fixtures"]  # the sandbox pools, for every test directory
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
     "FACTORY_TEST_PG_URL", "postgresql+psycopg2://factory:factory@127.0.0.1:5432/factory"

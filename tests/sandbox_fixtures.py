@@ -1,4 +1,5 @@
-"""Sandbox fixtures: one warm pool per real backend, skipped only when the backend cannot run."""
+"""Sandbox fixtures for every test directory: one warm pool per real backend (session-wide), skipped
+only when the backend cannot run. Loaded by tests/conftest.py as a plug-in."""
 
 from collections.abc import Iterator
 
