@@ -52,6 +52,7 @@ class CandidatePanel:
     test_results: list[TestResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     metrics: list[Finding] = field(default_factory=list)
+    compile_output: str = ""  # what the compiler said (compiled languages), shown when it spoke
 
 
 @cache
@@ -176,6 +177,7 @@ def review_view(session: Session, task: ReviewTask, *, swapped: bool) -> ReviewV
             test_results=results[run.id] if run and run.id is not None else [],
             findings=[f for f in own if f.value is None],
             metrics=[f for f in own if f.value is not None],
+            compile_output=run.compile_output if run else "",
         )
 
     return ReviewView(
