@@ -7,6 +7,7 @@ language is one module and one line below.
 
 from factory.languages.base import HARNESS_PROTOCOL, LanguagePlugin, Program
 from factory.languages.c_family import CPP, C
+from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
 from factory.languages.python import PYTHON
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "supported_languages",
 ]
 
-LANGUAGES: dict[str, LanguagePlugin] = {plugin.name: plugin for plugin in (PYTHON, C, CPP)}
+LANGUAGES: dict[str, LanguagePlugin] = {
+    plugin.name: plugin for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT)
+}
 
 
 def supported_languages() -> tuple[str, ...]:
