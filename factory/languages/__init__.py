@@ -9,6 +9,7 @@ from factory.languages.base import HARNESS_PROTOCOL, LanguagePlugin, Program
 from factory.languages.c_family import CPP, C
 from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
 from factory.languages.python import PYTHON
+from factory.languages.sql import SQL
 
 __all__ = [
     "HARNESS_PROTOCOL",
@@ -20,7 +21,7 @@ __all__ = [
 ]
 
 LANGUAGES: dict[str, LanguagePlugin] = {
-    plugin.name: plugin for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT)
+    plugin.name: plugin for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT, SQL)
 }
 
 
