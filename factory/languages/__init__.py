@@ -6,6 +6,7 @@ language is one module and one line below.
 """
 
 from factory.languages.base import HARNESS_PROTOCOL, LanguagePlugin, Program
+from factory.languages.bash import BASH_LANGUAGE
 from factory.languages.c_family import CPP, C
 from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
 from factory.languages.python import PYTHON
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 LANGUAGES: dict[str, LanguagePlugin] = {
-    plugin.name: plugin for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT, SQL)
+    plugin.name: plugin for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT, SQL, BASH_LANGUAGE)
 }
 
 
