@@ -8,6 +8,7 @@ language is one module and one line below.
 from factory.languages.base import HARNESS_PROTOCOL, LanguagePlugin, Program
 from factory.languages.bash import BASH_LANGUAGE
 from factory.languages.c_family import CPP, C
+from factory.languages.java import JAVA_LANGUAGE
 from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
 from factory.languages.python import PYTHON
 from factory.languages.sql import SQL
@@ -22,7 +23,8 @@ __all__ = [
 ]
 
 LANGUAGES: dict[str, LanguagePlugin] = {
-    plugin.name: plugin for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT, SQL, BASH_LANGUAGE)
+    plugin.name: plugin
+    for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT, SQL, BASH_LANGUAGE, JAVA_LANGUAGE)
 }
 
 

@@ -28,6 +28,10 @@
   const compileFunction = vm.compileFunction;
   const originalLoad = Module._load;
   const PromiseCtor = Promise;
+  const promiseThen = Function.prototype.call.bind(Promise.prototype.then);
+  const isPromise = require("util").types.isPromise;
+  const schedule = setImmediate;
+  const assign = Object.assign;
   const style = process.argv[2] === "program" ? "program" : "native";
 
   let secret = readFileSync(4);
@@ -54,6 +58,17 @@
     }
   }
 
+  // A stack's frames inside this harness say nothing about the program.
+  function withoutHarnessFrames(stack) {
+    const lines = stack.split("\n");
+    const kept = [];
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].indexOf(__filename) >= 0 || lines[i].indexOf("(node:internal") >= 0) break;
+      kept[kept.length] = lines[i];
+    }
+    return kept.join("\n");
+  }
+
   // failed for assertion errors (node:assert, chai-like), error (with its class name) otherwise.
   function describeError(error) {
     let name = "Error";
@@ -61,6 +76,7 @@
     try {
       name = error && error.constructor && error.constructor.name ? text(error.constructor.name) : typeof error;
       message = error instanceof Error ? text(error.stack || error.message) : text(error);
+      message = withoutHarnessFrames(message);
     } catch (_) {
       message = "(unprintable error)";
     }
@@ -101,7 +117,7 @@
 
   function register(kind, name, options, fn, extra) {
     const args = parseArgs(name, options, fn);
-    const opts = Object.assign({}, args.options, extra || {});
+    const opts = assign({}, args.options, extra || {});
     const prefixName = suites.length ? suites.join(" > ") + " > " : "";
     if (kind === "suite") {
       if (opts.skip || opts.todo) return;
@@ -148,14 +164,58 @@
 
   class SkipSignal {}
 
-  function callMaybeDone(fn, context) {
-    if (typeof fn !== "function") return undefined;
-    if (fn.length >= 2) {
-      return new PromiseCtor((resolve, reject) => {
-        fn(context, (error) => (error ? reject(error) : resolve()));
-      });
+  // Settling a test never goes through anything the program could have patched (a candidate's
+  // Promise.prototype.then must not turn a rejection into a pass): the intrinsic `then` on real
+  // promises, and a step at a time through a captured setImmediate.
+  function settle(value, done) {
+    let called = false;
+    const once = (error) => {
+      if (called) return;
+      called = true;
+      done(error);
+    };
+    if (isPromise(value)) {
+      try {
+        promiseThen(value, () => once(null), (error) => once(error === undefined ? new Error("rejected") : error));
+      } catch (error) {
+        once(error);
+      }
+    } else if (value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function") {
+      try {
+        value.then(() => once(null), (error) => once(error === undefined ? new Error("rejected") : error));
+      } catch (error) {
+        once(error);
+      }
+    } else {
+      once(null);
     }
-    return fn(context);
+    return once;
+  }
+
+  // Call a test or hook: plain, async, or (t, done) callback style; `done(error | null)`.
+  function invoke(fn, context, done) {
+    if (typeof fn !== "function") return done(null);
+    let result;
+    try {
+      if (fn.length >= 2) {
+        let finished = null;
+        result = new PromiseCtor((resolve, reject) => {
+          finished = (error) => (error ? reject(error) : resolve());
+        });
+        fn(context, finished);
+      } else {
+        result = fn(context);
+      }
+    } catch (error) {
+      return done(error === undefined ? new Error("undefined thrown") : error);
+    }
+    settle(result, done);
+  }
+
+  function sequence(fns, context, done, index) {
+    const i = index || 0;
+    if (i >= fns.length) return done(null);
+    invoke(fns[i], context, (error) => (error ? done(error) : sequence(fns, context, done, i + 1)));
   }
 
   function makeContext(name) {
@@ -171,10 +231,12 @@
       diagnostic() {},
       plan() {},
       runOnly() {},
-      async test(subName, options, fn) {
+      test(subName, options, fn) {
         const sub = parseArgs(subName, options, fn);
-        if (sub.options.skip || sub.options.todo) return;
-        await callMaybeDone(sub.fn, makeContext(name + " > " + sub.name));
+        return new PromiseCtor((resolve, reject) => {
+          if (sub.options.skip || sub.options.todo) return resolve();
+          invoke(sub.fn, makeContext(name + " > " + sub.name), (error) => (error ? reject(error) : resolve()));
+        });
       },
     };
   }
@@ -188,64 +250,70 @@
   function uncaught(error) {
     if (current) current(error);
     else if (style === "program") programFailed(error);
+    else reportError("uncaught error between tests", error, 0);
   }
   on("uncaughtException", uncaught);
   on("unhandledRejection", uncaught);
 
-  async function runOne(test) {
+  function runOne(index) {
+    if (index >= testCount) {
+      return sequence(hooks.after, undefined, (error) => {
+        if (error) reportError("after", error, 0);
+        finish();
+      });
+    }
+    const test = tests[index];
+    const next = () => schedule(() => runOne(index + 1));
     if (test.skip) {
       report(test.name, "skipped", "", 0);
-      return;
+      return next();
     }
     const start = now();
-    try {
-      await new PromiseCtor((resolve, reject) => {
-        current = reject;
-        stalled = () => reject(new Error("the test's promise never settled"));
-        (async () => {
-          for (let i = 0; i < hooks.beforeEach.length; i++) await callMaybeDone(hooks.beforeEach[i]);
-          await callMaybeDone(test.fn, makeContext(test.name));
-          for (let i = 0; i < hooks.afterEach.length; i++) await callMaybeDone(hooks.afterEach[i]);
-        })().then(resolve, reject);
-      });
-      report(test.name, "passed", "", (now() - start) / 1000);
-    } catch (error) {
-      if (error instanceof SkipSignal) {
-        report(test.name, "skipped", "", (now() - start) / 1000);
-      } else {
-        const info = describeError(error);
-        report(test.name, info.outcome, info.message, (now() - start) / 1000, info.name);
-      }
-    } finally {
+    let over = false;
+    const done = (error) => {
+      if (over) return;
+      over = true;
       current = null;
       stalled = null;
-    }
+      const seconds = (now() - start) / 1000;
+      if (!error) report(test.name, "passed", "", seconds);
+      else if (error instanceof SkipSignal) report(test.name, "skipped", "", seconds);
+      else reportError(test.name, error, seconds);
+      next();
+    };
+    current = done;
+    stalled = () => done(new Error("the test's promise never settled"));
+    sequence(hooks.beforeEach, undefined, (error) => {
+      if (error) return done(error);
+      invoke(test.fn, makeContext(test.name), (failure) => {
+        if (failure) return done(failure);
+        sequence(hooks.afterEach, undefined, done);
+      });
+    });
   }
 
-  async function runAll() {
-    try {
-      for (let i = 0; i < hooks.before.length; i++) await callMaybeDone(hooks.before[i]);
-    } catch (error) {
-      const info = describeError(error);
-      report("before", "error", info.message, 0, info.name);
-      return finish();
-    }
-    for (let i = 0; i < testCount; i++) await runOne(tests[i]);
-    try {
-      for (let i = 0; i < hooks.after.length; i++) await callMaybeDone(hooks.after[i]);
-    } catch (error) {
-      const info = describeError(error);
-      report("after", "error", info.message, 0, info.name);
-    }
-    finish();
+  function reportError(name, error, seconds) {
+    const info = describeError(error);
+    report(name, info.outcome, info.message, seconds, info.name);
+  }
+
+  function runAll() {
+    sequence(hooks.before, undefined, (error) => {
+      if (error) {
+        reportError("before", error, 0);
+        return finish();
+      }
+      runOne(0);
+    });
   }
 
   // --- what the program sees -----------------------------------------------------------------
-  const refused = new Set(["inspector", "node:inspector", "v8", "node:v8"]);
+  const refused = create(null);
+  for (const name of ["inspector", "node:inspector", "v8", "node:v8"]) refused[name] = true;
   freeze(assertModule);
   if (assertModule.strict) freeze(assertModule.strict);
   Module._load = function load(request, parent, isMain) {
-    if (refused.has(request)) throw new Error(`module ${request} is not available in the sandbox`);
+    if (typeof request === "string" && refused[request] === true) throw new Error(`module ${request} is not available in the sandbox`);
     if (request === "node:test" || request === "test") return testApi;
     return originalLoad.apply(this, arguments);
   };
@@ -288,8 +356,7 @@
     body.call(programModule.exports, programModule.exports, programRequire, programModule, file, path.dirname(file));
   } catch (error) {
     if (style === "program") return programFailed(error);
-    const info = describeError(error);
-    report("program", "error", info.message, 0, info.name);
+    reportError("program", error, 0);
     return finish();
   }
   if (style === "program") {
