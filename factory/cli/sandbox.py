@@ -22,6 +22,7 @@ from factory.execution.stage import job_test_style
 from factory.intake.formats import UnreadableFileError, parse_line, read_lines
 from factory.intake.records import IntakeRecord
 from factory.intake.validate import validate
+from factory.languages import LANGUAGES
 from factory.sandbox import ExecutionJob, ExecutionOutcome, open_sandbox
 from factory.settings import FactoryConfig, load_config
 
@@ -82,11 +83,19 @@ def _entries(path: Path, config: FactoryConfig) -> Iterator["_Item | dict[str, A
     settings = config.intake
     try:
         for raw in read_lines(path, max_line_bytes=settings.max_line_bytes):
+            record: IntakeRecord | None = None
             try:
                 record = parse_line(raw, max_line_bytes=settings.max_line_bytes)
                 validate(record, settings)
                 candidate = _candidate_field(raw.text(), record.external_id)
-                yield _Item(
+                if record.language not in LANGUAGES:
+                    raise RecordError(
+                        "unsupported_language",
+                        f"the sandbox has no runner for {record.language!r} (it runs "
+                        f"{', '.join(LANGUAGES)})",
+                        record_id=record.external_id,
+                    )
+                item = _Item(
                     line_no=raw.line_no,
                     record=record,
                     judged="reference" if candidate is None else "candidate",
@@ -101,6 +110,9 @@ def _entries(path: Path, config: FactoryConfig) -> Iterator["_Item | dict[str, A
                         language=record.language,
                     ),
                 )
+                if record.language != "python":  # the plug-in refuses what it cannot run
+                    LANGUAGES[record.language].program(item.job)
+                yield item
             except RecordError as exc:
                 yield {
                     "id": exc.record_id,
@@ -109,7 +121,12 @@ def _entries(path: Path, config: FactoryConfig) -> Iterator["_Item | dict[str, A
                     "reason": exc.reason,
                 }
             except ValueError as exc:
-                yield {"id": None, "line": raw.line_no, "error": "invalid_job", "reason": str(exc)}
+                yield {
+                    "id": record.external_id if record is not None else None,
+                    "line": raw.line_no,
+                    "error": "invalid_job",
+                    "reason": str(exc),
+                }
     except UnreadableFileError as exc:
         yield {"id": None, "line": exc.line_no, "error": "unreadable_file", "reason": exc.reason}
 

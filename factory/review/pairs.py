@@ -27,7 +27,14 @@ STRATEGIES = (PASSING_DIFFER, PASS_VS_FAIL, MIXED)
 
 # Verdicts that say something about the candidate; sandbox errors are the factory's fault.
 FAILING_VERDICTS = frozenset(
-    {Verdict.FAILED, Verdict.ERROR, Verdict.TIMEOUT, Verdict.OUT_OF_MEMORY, Verdict.KILLED}
+    {
+        Verdict.FAILED,
+        Verdict.ERROR,
+        Verdict.COMPILE_ERROR,
+        Verdict.TIMEOUT,
+        Verdict.OUT_OF_MEMORY,
+        Verdict.KILLED,
+    }
 )
 # The preference a pass-versus-fail attention check expects, towards the passing candidate.
 GOLD_STRENGTH = 2

@@ -1052,6 +1052,7 @@ def run_job(job, code, tests, deliver=None):
         code_obj = compile(code, "solution.py", "exec")
     except (SyntaxError, ValueError) as exc:
         result.update(load_error=[type(exc).__name__, str(exc)[:2000]], wall_time_s=0.0)
+        result["compile_failed"] = True  # the code never ran: Python's compile error
         return result, None
     _preload_imports(code)
     runner = _current_runner()

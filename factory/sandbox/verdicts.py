@@ -40,6 +40,8 @@ def decide(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | No
     if report.get("test_code_error"):
         return Verdict.ERROR, "TestCodeError"
     load_error = report.get("load_error")
+    if load_error and report.get("compile_failed"):
+        return Verdict.COMPILE_ERROR, str(load_error[0])
     if load_error:
         error_type = str(load_error[0])
         if error_type == "MemoryError":
@@ -157,6 +159,8 @@ def outcome_from_report(
     elif report.get("harness_error"):
         stderr = (stderr + "\n" if stderr else "") + str(report["harness_error"])
     compile_output = str(report.get("compile_output") or "")
+    if report.get("compile_failed") and report.get("load_error"):
+        compile_output = ": ".join(map(str, report["load_error"]))
     if verdict == Verdict.COMPILE_ERROR and error_type == "CompileTimeout":
         compile_output += "\n(the compile steps ran out of time)"
     return ExecutionOutcome(

@@ -6,7 +6,12 @@ const ts = require("typescript");
 const [input, output] = process.argv.slice(2);
 const source = fs.readFileSync(input, "utf8");
 const result = ts.transpileModule(source, {
-  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 },
+  compilerOptions: {
+    module: ts.ModuleKind.CommonJS,
+    target: ts.ScriptTarget.ES2020,
+    // `import assert from "node:assert"` then means the module itself, as tests expect.
+    esModuleInterop: true,
+  },
   fileName: input,
   reportDiagnostics: true,
 });

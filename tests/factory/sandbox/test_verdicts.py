@@ -42,6 +42,10 @@ NOMEM = ["line 5", "error", "MemoryError: ", 0.001, "MemoryError"]
         ),
         ({"tests": [PASS], "timed_out": True}, (Verdict.TIMEOUT, None)),
         ({"load_error": ["SyntaxError", "bad"]}, (Verdict.ERROR, "SyntaxError")),
+        (
+            {"load_error": ["SyntaxError", "bad"], "compile_failed": True},
+            (Verdict.COMPILE_ERROR, "SyntaxError"),
+        ),
         ({"load_error": ["MemoryError", ""]}, (Verdict.OUT_OF_MEMORY, "MemoryError")),
         ({"test_code_error": "NameError: x"}, (Verdict.ERROR, "TestCodeError")),
         ({"runner_lost": True, "runner_signal": 9}, (Verdict.KILLED, "SIGKILL")),
