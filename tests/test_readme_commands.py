@@ -55,6 +55,10 @@ COVERED = {
         "tests/factory/cli/test_qualify_command.py::test_the_readme_qualify_command"
     ),
     "bash scripts/test.sh -k NAME": "test_inline_commands",
+    ".venv/bin/factory sandbox check factory/sample_data/languages_check.jsonl": (
+        "tests/factory/cli/test_sandbox_check_command.py::"
+        "test_the_readme_check_command_passes_canonical_and_fails_broken_in_ten_languages"
+    ),
     "python: load_dataset": "test_the_load_dataset_snippet_loads_both_releases",
     ".venv/bin/python bench/sandbox_bench.py": "test_benchmarks",
     ".venv/bin/python bench/generation_bench.py": "test_benchmarks",

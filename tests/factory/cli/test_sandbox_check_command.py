@@ -2,13 +2,14 @@
 one JSON object per record; a record intake would refuse gets an error line naming it."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from factory.cli import main
 
-pytestmark = [pytest.mark.slow, pytest.mark.bwrap]
+pytestmark = pytest.mark.slow
 
 RECORDS = [
     {
@@ -54,6 +55,7 @@ RECORDS = [
 ]
 
 
+@pytest.mark.bwrap
 def test_each_record_gets_one_json_line_in_file_order(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,9 +87,44 @@ def test_each_record_gets_one_json_line_in_file_order(
     assert by_id["c-no-tests"]["line"] == 5
 
 
+@pytest.mark.bwrap
 def test_a_missing_file_is_a_json_error_and_status_two(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = main(["sandbox", "check", str(tmp_path / "absent.jsonl"), "--backend", "bwrap"])
     assert status == 2
     assert json.loads(capsys.readouterr().out)["error"] == "unusable"
+
+
+README_COMMAND = ".venv/bin/factory sandbox check factory/sample_data/languages_check.jsonl"
+TEN_LANGUAGES = {
+    "python",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "java",
+    "cpp",
+    "c",
+    "bash",
+    "sql",
+}
+
+
+def test_the_readme_check_command_passes_canonical_and_fails_broken_in_ten_languages() -> None:
+    # As the README shows it, from the repository root; the backend is the automatic choice.
+    repo = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        README_COMMAND.split(), cwd=repo, capture_output=True, text=True, timeout=900, check=False
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0, [line for line in lines if "error" in line]
+    assert {line["language"] for line in lines} >= TEN_LANGUAGES
+    for line in lines:
+        kind = line["id"].rsplit("/", 1)[1]
+        if kind == "canonical":
+            assert line["verdict"] == "passed", line
+        elif kind == "wrong":
+            assert line["verdict"] == "failed", line
+        else:
+            assert line["verdict"] in ("compile_error", "failed"), line
