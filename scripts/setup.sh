@@ -10,6 +10,11 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v chromium >/dev/null || need+=(chromium)
+# Static scanners for the languages besides Python (factory/signals/scanners), and npm for eslint.
+command -v flawfinder >/dev/null || need+=(flawfinder)
+command -v cppcheck >/dev/null || need+=(cppcheck)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v npm >/dev/null || need+=(npm)
 if ((${#need[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages (${need[*]}); install them as root" >&2
@@ -29,4 +34,12 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -e '.[dev,train]'
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# eslint, its security plugin and the TypeScript parser, pinned by tools/eslint's lockfile.
+eslint_stamp=tools/eslint/node_modules/.installed-$(sha256sum tools/eslint/package-lock.json | cut -c1-16)
+if [ ! -f "$eslint_stamp" ]; then
+  echo "setup: installing eslint into tools/eslint"
+  npm ci --prefix tools/eslint --no-audit --no-fund --loglevel=error >/dev/null
+  touch "$eslint_stamp"
 fi

@@ -1,7 +1,9 @@
 """All signals for one batch's candidates, written as `Finding` rows.
 
 Static tools (bandit, ruff, radon) apply to Python candidates whose code parses; code that does
-not parse, or no code at all, gets a parser finding instead (never a crash). Sandbox signals come
+not parse, or no code at all, gets a parser finding instead (never a crash). Other languages are
+read by the scanners of factory.signals.scanners (flawfinder, cppcheck, eslint, shellcheck,
+lizard), with an explicit finding where no security scanner reads the language. Sandbox signals come
 from each candidate's run of record, and growth from timing runs in the sandbox. Rerunning
 replaces a candidate's findings: delete-then-insert in one transaction.
 """
@@ -26,6 +28,7 @@ from factory.signals.growth import (
 )
 from factory.signals.parsing import parse_finding
 from factory.signals.readability import radon_signals
+from factory.signals.scanners import scan
 from factory.signals.security import bandit_signals
 from factory.signals.signal import Signal
 from factory.signals.style import ruff_signals
@@ -67,7 +70,7 @@ class SignalsReport(StageReport):
             "findings_by_tool": dict(self.by_tool),
             "findings_by_dimension": dict(self.by_dimension),
             "candidates_unparseable": self.unparseable,
-            "candidates_not_python": self.static_skipped_language,
+            "candidates_not_python": self.static_skipped_language,  # read by the scanners
             "candidates_without_execution": self.without_execution,
             "candidates_with_high_severity_security_issue": self.high_severity_security,
             "cwe_ids": {str(cwe): count for cwe, count in sorted(self.cwe_ids.items())},
@@ -100,6 +103,8 @@ def run_signals(
             report.static_skipped_language += 1
             if not candidate.code.strip():
                 signals[candidate.id].append(parse_finding(""))  # type: ignore[arg-type,index]
+            else:
+                signals[candidate.id].extend(scan(candidate.code, prompt.language))  # type: ignore[index]
             continue
         problem = parse_finding(candidate.code)
         if problem is not None:
@@ -195,10 +200,10 @@ def _count(report: SignalsReport, signals: dict[int, list[Signal]]) -> None:
         report.findings += len(found)
         report.by_tool.update(signal.tool for signal in found)
         report.by_dimension.update(str(signal.dimension) for signal in found)
-        bandit = [signal for signal in found if signal.tool == "bandit"]
-        report.cwe_ids.update(signal.cwe_id for signal in bandit if signal.cwe_id)
+        security = [signal for signal in found if signal.dimension == Dimension.SECURITY]
+        report.cwe_ids.update(signal.cwe_id for signal in security if signal.cwe_id)
         report.ruff_rules.update(signal.rule_id for signal in found if signal.tool == "ruff")
-        if any(signal.severity == "HIGH" for signal in bandit):
+        if any(signal.severity == "HIGH" for signal in security):
             report.high_severity_security += 1
 
 
