@@ -10,7 +10,9 @@ from factory.languages.bash import BASH_LANGUAGE
 from factory.languages.c_family import CPP, C
 from factory.languages.java import JAVA_LANGUAGE
 from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
+from factory.languages.php import PHP_LANGUAGE
 from factory.languages.python import PYTHON
+from factory.languages.ruby import RUBY_LANGUAGE
 from factory.languages.sql import SQL
 
 __all__ = [
@@ -24,7 +26,18 @@ __all__ = [
 
 LANGUAGES: dict[str, LanguagePlugin] = {
     plugin.name: plugin
-    for plugin in (PYTHON, C, CPP, JAVASCRIPT, TYPESCRIPT, SQL, BASH_LANGUAGE, JAVA_LANGUAGE)
+    for plugin in (
+        PYTHON,
+        C,
+        CPP,
+        JAVASCRIPT,
+        TYPESCRIPT,
+        SQL,
+        BASH_LANGUAGE,
+        JAVA_LANGUAGE,
+        RUBY_LANGUAGE,
+        PHP_LANGUAGE,
+    )
 }
 
 

@@ -1,103 +1,56 @@
-"""Bash: bats-style tests run by a small bats-compatible runner of our own.
+"""Bash: the candidate script's functions, judged by bats-style tests or a test program.
 
-Native tests are bats blocks, `@test "adds" { run add 2 3; [ "$output" = 5 ]; }`, with `run`
-(sets $status, $output, $lines) and an optional `setup` function. bats
-itself prints TAP on the stdout the candidate shares, so the runner is ours: each test runs in a
-subshell that sources the candidate, with `set -eE` as in bats, without the report channel (fd 3
-closed) and with the secret unset; a test passes only if its body ran to its last line, which
-then writes a marker to a descriptor the runner reads, so `exit 0` inside the candidate ends the
-test as an error, not a pass. "program" style: the candidate followed by a test script whose
-commands fail with a nonzero exit (`[ "$(add 2 3)" = 5 ] || exit 1`); one test `program`.
-Code in the test's own shell can still read that shell's memory and descriptors: a script
-written to forge the marker could, as the README says of every single-process runtime.
+Native tests are a bats file, `@test "name" { run add 2 3; [ "$output" = "5" ]; }`, run by our own
+bats-compatible runner (harness/bash_runner.sh), not by bats: bats reports over TAP on a stream
+the candidate's commands can also write to (its test processes share bats's output fds), while
+our runner runs each test in a subshell that has closed fds 3 and 4 and unset the secret, so only
+the runner itself can report. Each test's subshell sources the candidate, then the test file
+(whose @test blocks this module turns into functions), runs `setup`, the test and `teardown`
+under `set -eE` as bats does, and must end with a status only the runner knows: a candidate's
+`exit 0` is an early exit, never a pass. `run` (with `run !`, `run -N`) sets $status, $output and
+$lines; `skip` is honoured as a test's first command only (the candidate shares the test's shell,
+so a skip decided at run time could be the candidate's). No `load`, `setup_file`, bats-assert.
+"program" style: the candidate, then a test script of `[ ... ] || exit 1` checks; the one test
+`program` passes when the script reaches its end.
 """
 
 import re
+import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 from factory.languages.base import Program
 from factory.sandbox.job import ExecutionJob
 
+_HARNESS_DIR = Path(__file__).parent / "harness"
+RUNNER = (_HARNESS_DIR / "bash_runner.sh").read_text()
+BATS_LIB = (_HARNESS_DIR / "bash_lib.sh").read_text()
 BASH = "/bin/bash"
-_TEST_HEADER = re.compile(
-    r"""^[ \t]*@test[ \t]+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')[ \t]*\{[ \t]*$""", re.M
-)
-
-RUNNER = r"""
-IFS= read -r FACTORY_SECRET <&4
-exec 4<&-
-factory_json() {
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\r'/\\r}
-  printf '"%s"' "${s//[$'\001'-$'\037']/?}"
-}
-factory_report() {  # name outcome message seconds [error type]
-  printf '%s {"t": %s, "o": "%s", "m": %s, "d": %s, "e": "%s"}\n' "$FACTORY_SECRET" \
-    "$(factory_json "$1")" "$2" "$(factory_json "$3")" "$4" "${5:-}" >&3
-}
-run() {
-  local __opts=$- __trap
-  __trap=$(trap -p ERR)
-  trap - ERR
-  set +eE
-  output=$("$@" 2>&1)
-  status=$?
-  mapfile -t lines <<<"$output"
-  [[ $__opts == *e* ]] && set -eE
-  eval "$__trap"
-  return 0
-}
-factory_now() { printf '%s' "$EPOCHREALTIME"; }
-factory_one() {  # name function
-  local marker start end status message
-  marker=$(mktemp)
-  start=$(factory_now)
-  (
-    unset FACTORY_SECRET
-    exec 3>&- 6>"$marker"
-    source ./solution.sh
-    source ./tests.sh
-    set -eE
-    trap 'echo "failed: $BASH_COMMAND (status $?)" >&2' ERR
-    if declare -F setup >/dev/null; then setup; fi
-    "$2"
-    echo done >&6
-  ) 2> >(tee -a "$FACTORY_ERRORS" >&2)
-  status=$?
-  end=$(factory_now)
-  local seconds
-  seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f", b - a }')
-  if [ "$status" -eq 0 ] && [ "$(cat "$marker")" = done ]; then
-    factory_report "$1" passed "" "$seconds"
-  elif [ "$status" -eq 0 ]; then
-    factory_report "$1" error "the test ended before its last line" "$seconds" EarlyExit
-  else
-    message=$(tail -c 2000 "$FACTORY_ERRORS")
-    factory_report "$1" failed "status $status: $message" "$seconds"
-  fi
-  : > "$FACTORY_ERRORS"
-  rm -f "$marker"
-}
-FACTORY_ERRORS=$(mktemp)
-"""
+_TEST_LINE = re.compile(r"^(\s*)@test\s+(.+?)\s*\{\s*$", re.MULTILINE)
+_SKIP_FIRST = re.compile(r"\A\s*skip\b")
 
 
-def native_tests(tests: str) -> tuple[str, list[str]]:
-    """The bats file as bash functions factory_test_N, and the tests' names in order."""
+def _test_name(raw: str) -> str:
+    try:
+        words = shlex.split(raw)
+    except ValueError:
+        return raw
+    return " ".join(words) if words else raw
+
+
+def convert_bats(tests: str) -> tuple[str, list[str], list[bool]]:
+    """(bash source with each @test block as function __factory_test_N, names, statically
+    skipped)."""
     names: list[str] = []
-
-    def rename(match: re.Match[str]) -> str:
-        names.append(match.group(1) if match.group(1) is not None else match.group(2))
-        return f"factory_test_{len(names)}() {{"
-
-    return _TEST_HEADER.sub(rename, tests), names
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
+    skips: list[bool] = []
+    matches = list(_TEST_LINE.finditer(tests))
+    for index, match in enumerate(matches):
+        names.append(_test_name(match.group(2)))
+        body_end = matches[index + 1].start() if index + 1 < len(matches) else len(tests)
+        skips.append(bool(_SKIP_FIRST.match(tests[match.end() : body_end])))
+    counter = iter(range(len(matches)))
+    source = _TEST_LINE.sub(lambda m: f"{m.group(1)}__factory_test_{next(counter)}() {{", tests)
+    return source, names, skips
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,31 +65,25 @@ class Bash:
     def program(self, job: ExecutionJob) -> Program:
         if job.test_style not in self.test_styles:
             raise ValueError(f"{self.title} takes test styles {self.test_styles}")
+        files = {"bash_runner.sh": RUNNER, "solution.sh": job.code}
         if job.test_style == "native":
-            tests, names = native_tests(job.tests)
-            calls = "".join(
-                f"factory_one {_quote(name)} factory_test_{index}\n"
-                for index, name in enumerate(names, 1)
-            )
-            main = (
-                RUNNER + calls + f'printf \'%s {{"end": {len(names)}}}\\n\' "$FACTORY_SECRET" >&3\n'
-            )
+            source, names, skips = convert_bats(job.tests)
+            quoted = " ".join(shlex.quote(name) for name in names)
+            flags = " ".join("1" if skip else "0" for skip in skips)
+            files |= {
+                "bats_lib.sh": BATS_LIB,
+                "tests.sh": source,
+                "tests_index.sh": f"__factory_names=({quoted})\n__factory_skips=({flags})\n",
+            }
         else:
-            tests = ""
-            main = (
-                RUNNER
-                + "factory_program() { source ./program_tests.sh; }\n"
-                + "factory_one program factory_program\n"
-                + 'printf \'%s {"end": 1}\\n\' "$FACTORY_SECRET" >&3\n'
-            )
-        files = {"solution.sh": job.code, "tests.sh": tests, "runner.sh": main}
-        if job.test_style == "program":
-            files["program_tests.sh"] = job.tests
-        return Program(files=files, run=(BASH, "runner.sh"))
+            files["tests.sh"] = job.tests
+        return Program(files=files, run=(BASH, "bash_runner.sh", job.test_style))
 
     def check_tests(self, tests: str, test_style: str, entry_point: str) -> str | None:
-        if test_style == "native" and not native_tests(tests)[1]:
+        if test_style == "native" and not _TEST_LINE.search(tests):
             return 'native tests need at least one @test "name" { ... } block'
+        if test_style == "program" and not tests.strip():
+            return "program-style tests need checks (e.g. [ ... ] || exit 1)"
         return None
 
 

@@ -5,10 +5,12 @@ Native tests are node:test-style blocks, `test("name", () => { assert.strictEqua
 `require("node:test")` / `require("node:assert")` also working; each block is one reported test.
 "program" style (MultiPL-E, HumanEval-X): the test program's top-level asserts run after the
 candidate, and the one test `program` passes when they all hold. The harness reads the run's
-secret before the candidate's code is compiled and keeps it, with its own reference to
-`fs.writeSync`, in a closure; a candidate that calls process.exit() never produces the closing
-line. TypeScript is transpiled first (typescript's transpileModule: syntax errors are
-compile errors; types are not checked, which tsc would do in ten times the time).
+secret before the candidate's code is compiled and keeps it, with its own references to
+`fs.writeSync`, JSON and the promise intrinsics, in a closure (patched prototypes cannot forge or
+settle a report; inspector, v8 and process.binding are refused); a candidate that calls
+process.exit() never produces the closing line. TypeScript is transpiled first (typescript's
+transpileModule: syntax errors are compile errors; types are not checked, which tsc would do in
+ten times the time).
 """
 
 import re

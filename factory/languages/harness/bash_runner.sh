@@ -45,8 +45,8 @@ __factory_isolated() {
   ) 2>"$log"
   local status=$?
   __factory_log=$(<"$log")
-  printf '%s' "$__factory_log" >&2
-  __factory_log=${__factory_log: -2000}
+  [[ -n $__factory_log ]] && printf '%s\n' "$__factory_log" >&2
+  ((${#__factory_log} > 2000)) && __factory_log=${__factory_log: -2000}
   return $status
 }
 

@@ -4,6 +4,7 @@ candidate could try to pass without passing."""
 import pytest
 
 from factory.sandbox import ExecutionJob
+from factory.sandbox.job import TestStyle
 from factory.sandbox.pool import PooledSandbox
 from factory.vocab import Verdict
 
@@ -21,14 +22,8 @@ FAKE_LINE = (
 LANGUAGES = ["c", "cpp"]
 
 
-def job(language: str, code: str, tests: str = NATIVE, style: str = "native") -> ExecutionJob:
-    return ExecutionJob(
-        code=code,
-        tests=tests,
-        language=language,
-        test_style=style,
-        timeout_s=5.0,  # type: ignore[arg-type]
-    )
+def job(language: str, code: str, tests: str = NATIVE, style: TestStyle = "native") -> ExecutionJob:
+    return ExecutionJob(code=code, tests=tests, language=language, test_style=style, timeout_s=5.0)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -74,7 +69,7 @@ def test_a_humaneval_x_program_passes_and_fails_on_its_asserts(
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("style", ["native", "program"])
 def test_exiting_early_with_status_zero_never_passes(
-    sandbox: PooledSandbox, language: str, style: str
+    sandbox: PooledSandbox, language: str, style: TestStyle
 ) -> None:
     tests = NATIVE if style == "native" else PROGRAM
     outcome = sandbox.run(job(language, EARLY_EXIT, tests, style))
