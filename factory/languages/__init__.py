@@ -13,6 +13,7 @@ from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
 from factory.languages.php import PHP_LANGUAGE
 from factory.languages.python import PYTHON
 from factory.languages.ruby import RUBY_LANGUAGE
+from factory.languages.rust import RUST
 from factory.languages.sql import SQL
 
 __all__ = [
@@ -37,6 +38,7 @@ LANGUAGES: dict[str, LanguagePlugin] = {
         JAVA_LANGUAGE,
         RUBY_LANGUAGE,
         PHP_LANGUAGE,
+        RUST,
     )
 }
 
