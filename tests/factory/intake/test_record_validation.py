@@ -70,6 +70,7 @@ def test_other_languages_are_not_parsed_as_python() -> None:
     record = replace(
         GOOD,
         language="javascript",
+        test_style="native",
         tests="test('add', () => expect(add(1, 2)).toBe(3));",
         reference_solution="function add(a, b) { return a + b; }",
     )
