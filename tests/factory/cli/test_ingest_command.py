@@ -18,7 +18,7 @@ def test_ingest_prints_counts_and_each_quarantined_record(
     assert "received 25: accepted 6, quarantined 17, duplicates 2" in out
     assert "duplicates by kind: exact 1, near 1" in out
     assert "    malformed_json: 1" in out
-    assert "language_not_enabled [go-1]: line 10: language 'go' is not enabled" in out
+    assert "language_not_enabled [go-1]: line 10: language 'swift' is not enabled" in out
     assert main(["ingest", str(DATA / "bad_batch.jsonl"), "--database-url", url]) == 0
     assert "already ingested, nothing written" in capsys.readouterr().out
 
