@@ -8,6 +8,7 @@ language is one module and one line below.
 from factory.languages.base import HARNESS_PROTOCOL, LanguagePlugin, Program
 from factory.languages.bash import BASH_LANGUAGE
 from factory.languages.c_family import CPP, C
+from factory.languages.go import GO_LANGUAGE
 from factory.languages.java import JAVA_LANGUAGE
 from factory.languages.node_family import JAVASCRIPT, TYPESCRIPT
 from factory.languages.php import PHP_LANGUAGE
@@ -39,6 +40,7 @@ LANGUAGES: dict[str, LanguagePlugin] = {
         RUBY_LANGUAGE,
         PHP_LANGUAGE,
         RUST,
+        GO_LANGUAGE,
     )
 }
 
