@@ -1,123 +1,181 @@
-"""Go 1.19: the candidate and its `_test.go` tests in one package, run by a harness test of ours.
+"""Go 1.19: candidate and tests in one package of a module of their own, run by a harness test.
 
-Native tests are `func TestX(t *testing.T)` functions (a `_test.go` file) in the candidate's
-package; both files' package clause becomes `package solution`, in a module of its own. `go
-test` prints results on the stdout the candidate shares, so the compiled test binary runs only
-our `TestFactoryHarness`, which runs each test found in the test file as a subtest (a panic is
-recovered and counts as an error) and reports it on fd 3; the run's secret is read by a package
-variable in the first file, before any `init`. HumanEval-X and MultiPL-E Go tests ("program"
-style is the same form) may use github.com/stretchr/testify/assert: the harness ships a small
-compatible package, since nothing can be downloaded. Missing `testing` / testify imports are
-added, as the benchmarks leave them to a setup block.
+Each top-level `func TestX(t *testing.T)` of the tests is one reported test. Whatever package
+clause the texts carry (`package calc`, `package main`, MultiPL-E's `package add_test`, or none)
+becomes `package solution`, so the tests see the candidate's names unqualified.
+"native": the candidate's file as written (an unused import stays a compile error, as in Go) and
+a `_test.go` file of the tests; the tests may leave out their imports of testing, fmt or testify.
+"program" (MultiPL-E, HumanEval-X): candidate and tests are one file, as those benchmarks' own
+runners write them; both texts' imports are merged at its top and, as HumanEval-X's runner does,
+imports nobody uses are dropped and common std packages used without one are added.
+`go test` prints its results on the stdout the candidate shares, so the compiled test binary runs
+only our `TestFactoryHarness` (harness/go_harness_test.go): it runs each test as a subtest (a
+panic is an error, `t.Skip` a skip, a failure reports what the test logged) and writes the report
+through package factoryreport, which the candidate's package imports and so initialises first:
+the run's secret is read before any candidate code runs. github.com/stretchr/testify/assert is
+a small compatible copy (harness/go_testify_assert.go): nothing can be downloaded.
 """
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.languages.base import Program
+from factory.languages.base import HOME, Program
 from factory.sandbox.job import ExecutionJob
 
 GO = "/usr/bin/go"
-TESTIFY = (Path(__file__).parent / "harness" / "go_testify_assert.go").read_text()
-_PACKAGE = re.compile(r"^\s*package\s+\w+\s*$", re.M)
+MODULE = "solution"
+_HARNESS_DIR = Path(__file__).parent / "harness"
+HARNESS = (_HARNESS_DIR / "go_harness_test.go").read_text()
+REPORT = (_HARNESS_DIR / "go_factory_report.go").read_text()
+TESTIFY = (_HARNESS_DIR / "go_testify_assert.go").read_text()
+TESTIFY_PATH = "github.com/stretchr/testify/assert"
+
+# Comments and literals, blanked before names are looked for (a commented-out test is no test).
+_NOISE = re.compile(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|`[^`]*`|'(?:\\.|[^'\\\n])*'", re.S)
+# One item of a file's head: a comment, the package clause or an import declaration.
+_HEAD_ITEM = re.compile(
+    r"\s*(?://[^\n]*|/\*.*?\*/|(?P<package>package\s+\w+)\s*;?"
+    r"|import\s*(?:\((?P<group>(?:[^)\"]|\"[^\"]*\")*)\)|(?P<single>(?:[\w.]+\s+)?\"[^\"]*\"))\s*;?)",
+    re.S,
+)
+_IMPORT_SPEC = re.compile(r"(?:([\w.]+)\s+)?\"([^\"]+)\"")
 _TEST_FUNC = re.compile(r"^func\s+(Test\w*)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M)
-_TESTIFY_IMPORT = '"github.com/stretchr/testify/assert"'
-
-CHANNEL_FILE = """package solution
-
-import "os"
-
-// Read before any other package variable or init of the candidate's files.
-var factorySecret = func() string {
-	file := os.NewFile(4, "secret")
-	buffer := make([]byte, 256)
-	n, _ := file.Read(buffer)
-	file.Close()
-	text := string(buffer[:n])
-	for i, c := range text {
-		if c == '\\n' {
-			return text[:i]
-		}
-	}
-	return text
-}()
-
-var factoryChannel = os.NewFile(3, "report")
-"""
-
-HARNESS = """package solution
-
-import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"testing"
-	"time"
+# Imported when used and missing, as HumanEval-X's runner does (plus what tests commonly use).
+_KNOWN = (
+    "testing",
+    "fmt",
+    "strings",
+    "strconv",
+    "math",
+    "sort",
+    "bytes",
+    "regexp",
+    "time",
+    "unicode",
+    "reflect",
+    "errors",
+    "math/rand",
+    "crypto/md5",
+    TESTIFY_PATH,
 )
 
-func factoryReport(record map[string]interface{}) {
-	line, _ := json.Marshal(record)
-	factoryChannel.Write([]byte(factorySecret + " " + string(line) + "\\n"))
-}
-
-func TestFactoryHarness(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T)
-	}{__FACTORY_TESTS__}
-	for _, test := range tests {
-		start := time.Now()
-		panicked := ""
-		skipped := false
-		passed := t.Run(test.name, func(st *testing.T) {
-			defer func() {
-				if r := recover(); r != nil {
-					panicked = fmt.Sprint(r)
-					st.Fail()
-				}
-				skipped = st.Skipped() && !st.Failed()
-			}()
-			test.fn(st)
-		})
-		record := map[string]interface{}{"t": test.name, "d": time.Since(start).Seconds()}
-		switch {
-		case panicked != "":
-			record["o"], record["m"], record["e"] = "error", "panic: "+panicked, "Panic"
-		case skipped:
-			record["o"] = "skipped"
-		case passed:
-			record["o"] = "passed"
-		default:
-			record["o"], record["m"] = "failed", "the test failed (its messages are in the output)"
-		}
-		factoryReport(record)
-	}
-	os.Stdout.Sync()
-	factoryReport(map[string]interface{}{"end": len(tests)})
-	os.Exit(0)
-}
-"""
+Import = tuple[str, str]  # (alias or "", path)
 
 
-def _in_package(source: str) -> str:
-    if _PACKAGE.search(source):
-        return _PACKAGE.sub("package solution", source, count=1)
-    return "package solution\n\n" + source
+@dataclass(frozen=True, slots=True)
+class GoSource:
+    """A Go text split into its head (package clause, imports) and the rest."""
+
+    package: str | None
+    imports: tuple[Import, ...]
+    body: str
 
 
-def _with_imports(source: str, needed: list[str]) -> str:
-    missing = [path for path in needed if path not in source]
-    if not missing:
-        return source
-    block = "import (\n" + "".join(f"\t{path}\n" for path in missing) + ")\n"
-    match = _PACKAGE.search(source)
-    assert match is not None
-    return source[: match.end()] + "\n\n" + block + source[match.end() :]
+def parse(source: str) -> GoSource:
+    package: str | None = None
+    imports: list[Import] = []
+    position = end = 0
+    while match := _HEAD_ITEM.match(source, position):
+        if match.end() == position:
+            break
+        position = match.end()
+        if match.group("package"):
+            package = match.group("package").split()[1]
+        elif match.group("group") is not None or match.group("single"):
+            specs = _NOISE.sub(_keep_strings, match.group("group") or match.group("single"))
+            imports += [(alias or "", path) for alias, path in _IMPORT_SPEC.findall(specs)]
+        else:
+            continue  # a comment: part of the head only when more head follows
+        end = position
+    return GoSource(package, tuple(imports), source[end:])
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(0).startswith('"') else " "
+
+
+def _name(spec: Import) -> str:
+    alias, path = spec
+    return alias or path.rsplit("/", 1)[-1]
+
+
+def _uses(code: str, name: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(name)}\s*\.", code) is not None
+
+
+def fix_imports(imports: tuple[Import, ...], body: str) -> list[Import]:
+    """Drop the std imports `body` does not use and add the known ones it uses without."""
+    code = _NOISE.sub(" ", body)
+    kept: list[Import] = []
+    for spec in dict.fromkeys(imports):
+        alias, path = spec
+        known = "." not in path.split("/")[0] or path == TESTIFY_PATH
+        if alias in ("_", ".") or not known or _uses(code, _name(spec)):
+            kept.append(spec)
+    names = {_name(spec) for spec in kept}
+    for path in _KNOWN:
+        name = path.rsplit("/", 1)[-1]
+        if name not in names and _uses(code, name):
+            kept.append(("", path))
+            names.add(name)
+    return kept
+
+
+def render(imports: list[Import], body: str) -> str:
+    lines = "".join(f'\t{alias + " " if alias else ""}"{path}"\n' for alias, path in imports)
+    block = f"import (\n{lines})\n\n" if imports else ""
+    return f"package {MODULE}\n\n{block}{body.lstrip()}"
+
+
+def in_package(source: str) -> str:
+    """`source` with its package clause (or none) made `package solution`, nothing else."""
+    match = re.search(r"^\s*package\s+\w+[ \t]*;?", _NOISE.sub(_blank, source))
+    if match is None:
+        return f"package {MODULE}\n\n{source}"
+    start = match.group(0).index("package") + match.start()
+    return f"{source[:start]}package {MODULE}{source[match.end() :]}"
+
+
+def _blank(match: re.Match[str]) -> str:
+    """The same length of spaces (newlines kept): positions stay valid in the original."""
+    return re.sub(r"[^\n]", " ", match.group(0))
 
 
 def test_names(tests: str) -> list[str]:
-    return [name for name in _TEST_FUNC.findall(tests) if name != "TestFactoryHarness"]
+    """The `func TestX(t *testing.T)` that `go test` would run (X not lowercase), in order."""
+    names = _TEST_FUNC.findall(_NOISE.sub(_blank, tests))
+    return [
+        name
+        for name in dict.fromkeys(names)
+        if name != "TestFactoryHarness" and (len(name) == 4 or not name[4].islower())
+    ]
+
+
+def module_files(job: ExecutionJob, names: list[str]) -> dict[str, str]:
+    tests = parse(job.tests)
+    if job.test_style == "native":
+        files = {
+            "solution.go": in_package(job.code),
+            "solution_test.go": render(fix_imports(tests.imports, tests.body), tests.body),
+        }
+    else:
+        code = parse(job.code)
+        body = code.body.rstrip() + "\n\n" + tests.body.lstrip()
+        files = {"solution_test.go": render(fix_imports(code.imports + tests.imports, body), body)}
+    entries = ", ".join(f'{{"{name}", {name}}}' for name in names)
+    files["zzz_factory_harness_test.go"] = HARNESS.replace("__FACTORY_TESTS__", entries)
+    files["internal/factoryreport/report.go"] = REPORT
+    go_mod = f"module {MODULE}\n\ngo 1.19\n"
+    if any(f'"{TESTIFY_PATH}"' in text for text in files.values()):
+        go_mod += (
+            "\nrequire github.com/stretchr/testify v1.8.4\n"
+            "\nreplace github.com/stretchr/testify => ./third_party/testify\n"
+        )
+        files["third_party/testify/go.mod"] = "module github.com/stretchr/testify\n\ngo 1.19\n"
+        files["third_party/testify/assert/assertions.go"] = TESTIFY
+    files["go.mod"] = go_mod
+    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,38 +193,20 @@ class Go:
         names = test_names(job.tests)
         if not names:
             raise ValueError("the Go tests define no func TestX(t *testing.T)")
-        tests = _in_package(job.tests)
-        uses_testify = "assert." in tests
-        needed = ['"testing"'] + ([_TESTIFY_IMPORT] if uses_testify else [])
-        tests = _with_imports(tests, needed)
-        entries = ", ".join(f'{{"{name}", {name}}}' for name in names)
-        files = {
-            "go.mod": "module solution\n\ngo 1.19\n",
-            "aaa_factory_secret_test.go": CHANNEL_FILE,
-            "solution.go": _in_package(job.code),
-            "solution_test.go": tests,
-            "zzz_factory_harness_test.go": HARNESS.replace("__FACTORY_TESTS__", entries),
-        }
-        if uses_testify:
-            files["go.mod"] += (
-                "\nrequire github.com/stretchr/testify v1.8.4\n"
-                "\nreplace github.com/stretchr/testify => ./testify\n"
-            )
-            files["testify/go.mod"] = "module github.com/stretchr/testify\n\ngo 1.19\n"
-            files["testify/assert/assertions.go"] = TESTIFY
         return Program(
-            files=files,
+            files=module_files(job, names),
+            # vet is off: it is most of a cold build's time and judges style, not behaviour.
             compile=((GO, "test", "-c", "-vet=off", "-o", "program", "."),),
-            run=("./program", "-test.run", "^TestFactoryHarness$", "-test.count=1", "-test.v"),
+            run=("./program", "-test.run", "^TestFactoryHarness$", "-test.count=1"),
             env={
-                "HOME": "{home}",
-                "GOCACHE": "{home}/gocache",
-                "GOPATH": "{home}/go",
-                "GOPROXY": "off",
-                "GOFLAGS": "-mod=mod",
+                "GOCACHE": f"{HOME}/gocache",
+                "GOPATH": f"{HOME}/go",
+                "GOPROXY": "off",  # a missing module fails the build; nothing is downloaded
                 "GOMEMLIMIT": f"{job.memory_mb}MiB",
             },
-            address_space_mb=0,  # Go reserves far more than it uses; the cgroup bounds it
+            # Go reserves far more address space than it uses: the cgroup bounds its memory.
+            address_space_mb=0,
+            compile_address_space_mb=0,
         )
 
     def check_tests(self, tests: str, test_style: str, entry_point: str) -> str | None:

@@ -7,11 +7,16 @@ after their names are read) whose generated `main` reads the run's secret first,
 under `catch_unwind` and reports it on fd 3 (`#[should_panic]` inverts the outcome, `#[ignore]`
 skips). "program" style (MultiPL-E): the test program's `fn main` of asserts is renamed and
 called; the one test `program` passes when it returns. A candidate's own `fn main` is renamed
-out of the way.
+out of the way. A test (or program `main`) may also return `Result<(), E>`: `Err` fails it.
+HumanEval-X's prompts import the rand, regex and md5 crates, which only cargo could fetch: small
+stand-in modules of those names (harness/rust_compat.rs: md5::compute, rand's two-argument
+gen_range; regex reports that it is unavailable) are appended when the code names them, and a
+bare `use md5;` line, which would then name the module twice, is dropped.
 """
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from factory.languages.base import Program
 from factory.sandbox.job import ExecutionJob
@@ -23,8 +28,28 @@ _ATTRIBUTES = re.compile(
 )
 _TESTS_MODULE = re.compile(r"mod\s+(\w+)\s*\{")
 _MAIN = re.compile(r"\bfn\s+main\s*\(")
+# HumanEval-X's prompts `use rand::Rng; use regex::Regex; use md5;`: crates cargo would fetch.
+# Modules of those names stand in for them; `use md5;` would then name the module twice.
+COMPAT = (Path(__file__).parent / "harness" / "rust_compat.rs").read_text()
+_CRATE_PATH = re.compile(r"\b(?:rand|regex|md5)::")
+_CRATE_USE = re.compile(r"^[ \t]*use\s+(?:rand|regex|md5)\s*;[ \t]*$", re.M)
 
 MAIN = """
+// What a test returns, as libtest takes it: () or a Result whose Err fails the test.
+trait __FactoryTestResult {
+    fn __factory_outcome(self) -> Result<(), String>;
+}
+impl __FactoryTestResult for () {
+    fn __factory_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+impl<E: std::fmt::Debug> __FactoryTestResult for Result<(), E> {
+    fn __factory_outcome(self) -> Result<(), String> {
+        self.map_err(|error| format!("Error: {:?}", error))
+    }
+}
+
 #[allow(dead_code)]
 fn main() {
     use std::io::{Read, Write};
@@ -51,7 +76,7 @@ fn main() {
         out.push('"');
         out
     }
-    let tests: Vec<(&str, fn(), u8)> = vec![__FACTORY_TESTS__];
+    let tests: Vec<(&str, fn() -> Result<(), String>, u8)> = vec![__FACTORY_TESTS__];
     let count = tests.len();
     for (name, test, kind) in tests {
         let start = std::time::Instant::now();
@@ -65,12 +90,13 @@ fn main() {
                     .cloned()
                     .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "panicked".to_string()),
-                Ok(()) => String::new(),
+                Ok(Err(error)) => error.clone(),
+                Ok(Ok(())) => String::new(),
             };
-            match (result.is_ok(), kind == 1) {
-                (true, false) | (false, true) => ("passed", String::new()),
-                (true, true) => ("failed", "the test did not panic as it should".to_string()),
-                (false, false) => ("failed", message),
+            match (result, kind == 1) {
+                (Ok(Ok(())), false) | (Err(_), true) => ("passed", String::new()),
+                (Ok(_), true) => ("failed", "the test did not panic as it should".to_string()),
+                (_, false) => ("failed", message),
             }
         };
         let line = format!(
@@ -84,6 +110,12 @@ fn main() {
     std::process::exit(0);
 }
 """
+
+
+def _entry(name: str, path: str, kind: int) -> str:
+    """One test for the generated main: a plain fn pointer whatever the test returns."""
+    call = f"(|| __FactoryTestResult::__factory_outcome({path}()))"
+    return f'("{name}", {call} as fn() -> Result<(), String>, {kind})'
 
 
 def native_tests(tests: str) -> tuple[str, list[tuple[str, int]]]:
@@ -121,13 +153,16 @@ class Rust:
             tests, found = native_tests(job.tests)
             module = _TESTS_MODULE.search(tests)
             prefix = f"{module.group(1)}::" if module and "#[cfg(test)]" in tests else ""
-            entries = ", ".join(
-                f'("{name}", {prefix}{name} as fn(), {kind})' for name, kind in found
-            )
+            entries = ", ".join(_entry(name, f"{prefix}{name}", kind) for name, kind in found)
         else:
             tests = _MAIN.sub("fn __factory_program(", job.tests)
-            entries = '("program", __factory_program as fn(), 0)'
-        source = candidate + "\n" + tests + "\n" + MAIN.replace("__FACTORY_TESTS__", entries)
+            entries = _entry("program", "__factory_program", 0)
+        stand_ins = ""
+        if _CRATE_PATH.search(candidate + tests) or _CRATE_USE.search(candidate + tests):
+            stand_ins = "\n" + COMPAT  # last: the candidate's lines keep their numbers
+            candidate, tests = _CRATE_USE.sub("", candidate), _CRATE_USE.sub("", tests)
+        harness = MAIN.replace("__FACTORY_TESTS__", entries)
+        source = candidate + "\n" + tests + "\n" + harness + stand_ins
         return Program(
             files={"main.rs": source},
             compile=(

@@ -19,6 +19,8 @@ FAKE_LINE = (
     '#include <stdio.h>\nint add(int a, int b) {\n  printf("{\\"t\\": \\"adds\\", \\"o\\": '
     '\\"passed\\"}\\nok 1\\nPASS\\n");\n  return 0;\n}\n'
 )
+# Writes a partial line (no newline) to the report channel each time it is called.
+PARTIAL_LINE = '#include <unistd.h>\nint add(int a, int b) { write(3, "{", 1); return a + b; }\n'
 LANGUAGES = ["c", "cpp"]
 
 
@@ -81,3 +83,12 @@ def test_printed_report_lines_are_only_output(sandbox: PooledSandbox, language: 
     outcome = sandbox.run(job(language, FAKE_LINE))
     assert outcome.verdict == Verdict.FAILED
     assert '"o": "passed"' in outcome.stdout
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_partial_line_on_the_channel_neither_fakes_nor_hides_a_result(
+    sandbox: PooledSandbox, language: str
+) -> None:
+    outcome = sandbox.run(job(language, PARTIAL_LINE))
+    assert outcome.verdict == Verdict.PASSED
+    assert [(t.name, t.outcome) for t in outcome.tests] == [("adds", "passed"), ("zero", "passed")]

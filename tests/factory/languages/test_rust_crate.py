@@ -79,3 +79,45 @@ def test_intake_refuses_tests_without_test_functions() -> None:
     assert rust.check_tests("fn helper() {}", "native", "") is not None
     assert rust.check_tests(TESTS, "native", "") is None
     assert rust.check_tests("assert_eq!(add(1, 1), 2);", "program", "") is not None
+
+
+HUMANEVAL_X_DECLARATION = (
+    "fn main(){}\n\nuse std::{slice::Iter, cmp::{max, self}, mem::replace, "
+    "collections::{HashSet, HashMap}, ops::Index, ascii::AsciiExt};\nuse rand::Rng;\n"
+    "use regex::Regex;\nuse md5;\nuse std::any::{Any, TypeId};\n\n"
+    "fn string_to_md5(text: &str) -> String{\n"
+)
+HUMANEVAL_X_TESTS = (
+    "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn test_string_to_md5() {\n"
+    '        assert!(string_to_md5("Hello world") == "3e25960a79dbc69b674cd4ec67a72c62");\n'
+    '        assert!(string_to_md5("") == "None");\n    }\n\n    #[test]\n'
+    "    fn test_random_inputs() {\n        let mut rng = rand::thread_rng();\n"
+    "        for _ in 0..100 {\n            let n = 2 * (1 + rng.gen_range(0, 4));\n"
+    "            assert!(n >= 2 && n <= 8);\n        }\n    }\n}\n"
+)
+
+
+def test_humaneval_x_crate_imports_resolve_to_stand_ins(sandbox: PooledSandbox) -> None:
+    body = (
+        '    if text.is_empty(){\n        return "None".to_string();\n    }\n'
+        '    format!("{:x}", md5::compute(text.as_bytes()))\n}\n'
+    )
+    outcome = sandbox.run(job(HUMANEVAL_X_DECLARATION + body, HUMANEVAL_X_TESTS))
+    assert outcome.verdict == Verdict.PASSED
+    assert [t.name for t in outcome.tests] == ["test_string_to_md5", "test_random_inputs"]
+    wrong = body.replace('"None"', '"none"')
+    failed = sandbox.run(job(HUMANEVAL_X_DECLARATION + wrong, HUMANEVAL_X_TESTS))
+    assert [t.outcome for t in failed.tests] == ["failed", "passed"]
+
+
+def test_a_test_returning_err_fails_with_the_error(sandbox: PooledSandbox) -> None:
+    tests = (
+        "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n"
+        "    fn adds() -> Result<(), String> {\n"
+        '        if add(2, 3) == 5 { Ok(()) } else { Err("add(2, 3) != 5".to_string()) }\n'
+        "    }\n}\n"
+    )
+    assert sandbox.run(job(ADD, tests)).verdict == Verdict.PASSED
+    failed = sandbox.run(job(ADD.replace("a + b", "a - b"), tests))
+    assert failed.verdict == Verdict.FAILED
+    assert '"add(2, 3) != 5"' in failed.tests[0].message
