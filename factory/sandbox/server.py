@@ -1288,11 +1288,16 @@ class ReportChannel:
             lines.append(self.buffer)
             self.buffer = b""
         for line in lines:
-            if not line.startswith(self.prefix):
+            # The secret may follow a partial line the candidate left on the channel: what comes
+            # before it is the candidate's, and must not cost the harness its line.
+            at = line.find(self.prefix)
+            if at < 0:
                 self.foreign_lines += 1
                 continue
+            if at:
+                self.foreign_lines += 1
             try:
-                record = json.loads(line[len(self.prefix) :])
+                record = json.loads(line[at + len(self.prefix) :])
             except ValueError:
                 self.foreign_lines += 1
                 continue
@@ -1300,6 +1305,11 @@ class ReportChannel:
                 continue
             if "end" in record:
                 self.complete = True
+                if record["end"] != len(self.tests) and self.error is None:
+                    self.error = (
+                        f"the harness closed its report after {record['end']} tests "
+                        f"but {len(self.tests)} reached the channel"
+                    )
                 continue
             outcome = record.get("o")
             if outcome not in ("passed", "failed", "error", "skipped"):

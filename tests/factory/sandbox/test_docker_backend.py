@@ -8,7 +8,6 @@ import pytest
 from factory.errors import SandboxUnavailableError
 from factory.sandbox import ExecutionJob, open_sandbox
 from factory.sandbox.docker_backend import CONTAINER_LABEL
-from factory.sandbox.pool import PooledSandbox
 from factory.settings import SandboxSettings
 from factory.vocab import Verdict
 
@@ -29,6 +28,8 @@ def test_jobs_run_the_same_through_the_api_and_the_cli(
     if context is not None:
         # A docker context is only honoured by the CLI: the backend then goes through it.
         monkeypatch.setenv("DOCKER_CONTEXT", context)
+    # Other tests' session pools may be running: this pool's container is the one that is new.
+    earlier = _sandbox_container_ids()
     try:
         sandbox = open_sandbox(SandboxSettings(backend="docker", pool_size=1))
     except SandboxUnavailableError as exc:
@@ -36,7 +37,7 @@ def test_jobs_run_the_same_through_the_api_and_the_cli(
     with sandbox:
         assert (sandbox.launcher.client is None) == (context is not None)
         outcome = sandbox.run(JOB)
-        settings = container_settings(sandbox)
+        settings = container_settings(earlier)
     assert outcome.verdict == Verdict.PASSED, outcome
     assert outcome.stdout == "to stdout\n"
     assert outcome.backend == "docker"
@@ -62,10 +63,21 @@ def test_jobs_run_the_same_through_the_api_and_the_cli(
     }
 
 
-def container_settings(sandbox: PooledSandbox) -> dict[str, Any]:
+def _sandbox_container_ids() -> set[str]:
+    client = docker.from_env()
+    try:
+        return {c.id for c in client.containers.list(filters={"label": CONTAINER_LABEL})}
+    except docker.errors.DockerException:
+        return set()
+    finally:
+        client.close()
+
+
+def container_settings(earlier: set[str]) -> dict[str, Any]:
     """The isolation settings of the pool's one container, as the engine reports them."""
     client = docker.from_env()
-    [container] = client.containers.list(filters={"label": CONTAINER_LABEL})
+    listed = client.containers.list(filters={"label": CONTAINER_LABEL})
+    [container] = [c for c in listed if c.id not in earlier]
     host, config = container.attrs["HostConfig"], container.attrs["Config"]
     keys = ["NetworkMode", "ReadonlyRootfs", "Tmpfs", "Memory", "MemorySwap", "PidsLimit"]
     keys += ["NanoCpus", "CpusetCpus", "CapDrop", "SecurityOpt", "IpcMode", "Ulimits"]
