@@ -43,3 +43,14 @@ if [ ! -f "$eslint_stamp" ]; then
   npm ci --prefix tools/eslint --no-audit --no-fund --loglevel=error >/dev/null
   touch "$eslint_stamp"
 fi
+
+# semgrep, pinned with its dependencies, in a virtualenv of its own: installed into .venv its pins
+# would move the factory's own (click, jsonschema).
+semgrep_stamp=tools/semgrep/venv/.installed-$(sha256sum tools/semgrep/requirements.txt | cut -c1-16)
+if [ ! -f "$semgrep_stamp" ]; then
+  echo "setup: installing semgrep into tools/semgrep/venv"
+  rm -rf tools/semgrep/venv
+  python3 -m venv tools/semgrep/venv
+  tools/semgrep/venv/bin/pip install -qq --no-deps -r tools/semgrep/requirements.txt
+  touch "$semgrep_stamp"
+fi

@@ -3,9 +3,10 @@
 Static tools (bandit, ruff, radon) apply to Python candidates whose code parses; code that does
 not parse, or no code at all, gets a parser finding instead (never a crash). Other languages are
 read by the scanners of factory.signals.scanners (flawfinder, cppcheck, eslint, shellcheck,
-lizard), with an explicit finding where no security scanner reads the language. Sandbox signals come
-from each candidate's run of record, and growth from timing runs in the sandbox. Rerunning
-replaces a candidate's findings: delete-then-insert in one transaction.
+semgrep, lizard), one language's candidates at a time, with an explicit finding where no security
+scanner reads the language. Sandbox signals come from each candidate's run of record, and growth
+from timing runs in the sandbox. Rerunning replaces a candidate's findings: delete-then-insert in
+one transaction.
 """
 
 from collections import Counter, defaultdict
@@ -28,7 +29,7 @@ from factory.signals.growth import (
 )
 from factory.signals.parsing import parse_finding
 from factory.signals.readability import radon_signals
-from factory.signals.scanners import scan
+from factory.signals.scanners import scan_batch
 from factory.signals.security import bandit_signals
 from factory.signals.signal import Signal
 from factory.signals.style import ruff_signals
@@ -98,13 +99,14 @@ def run_signals(
     report = SignalsReport(candidates=len(rows))
     signals: dict[int, list[Signal]] = {candidate.id: [] for candidate, _ in rows}  # type: ignore[misc]
     parseable: dict[int, str] = {}
+    other_languages: defaultdict[str, dict[int, str]] = defaultdict(dict)
     for candidate, prompt in rows:
         if prompt.language != PYTHON:
             report.static_skipped_language += 1
             if not candidate.code.strip():
                 signals[candidate.id].append(parse_finding(""))  # type: ignore[arg-type,index]
             else:
-                signals[candidate.id].extend(scan(candidate.code, prompt.language))  # type: ignore[index]
+                other_languages[prompt.language][candidate.id] = candidate.code  # type: ignore[index]
             continue
         problem = parse_finding(candidate.code)
         if problem is not None:
@@ -113,6 +115,9 @@ def run_signals(
         else:
             parseable[candidate.id] = candidate.code  # type: ignore[index]
 
+    for language, codes in other_languages.items():  # each tool runs once per language's chunk
+        for candidate_id, found in scan_batch(codes, language).items():
+            signals[candidate_id].extend(found)
     for results in (
         bandit_signals(parseable),
         ruff_signals(parseable, select=config.signals.ruff_select),

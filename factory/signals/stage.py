@@ -1,9 +1,10 @@
 """The signals stage: automatic evidence per candidate, as Finding rows.
 
-Security (bandit, with CWE ids), style (ruff), readability (radon), correctness (the sandbox
-verdict) and efficiency (run time, peak memory, and growth with input size where a prompt has a
-scaled input). Growth timings run in the same sandbox as every other candidate run, and the
-sandbox is opened only when some prompt of the batch has a scaled input.
+Security (bandit for Python; flawfinder, cppcheck, eslint, shellcheck and semgrep for the other
+languages, with CWE ids), style (ruff, cppcheck, eslint, shellcheck), readability (radon, lizard),
+correctness (the sandbox verdict) and efficiency (run time, peak memory, and growth with input
+size where a prompt has a scaled input). Growth timings run in the same sandbox as every other
+candidate run, and the sandbox is opened only when some prompt of the batch has a scaled input.
 """
 
 from contextlib import ExitStack

@@ -3,9 +3,20 @@ parser), installed by scripts/setup.sh into tools/eslint: the plugin's rules and
 rules as security findings with their CWE, the other core rules as style."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from factory.signals.scanners.base import run_tool, tool_problem
+from factory.signals.scanners.base import (
+    Findings,
+    Scanner,
+    chunked,
+    code_files,
+    owner,
+    problem_for_all,
+    run_tool,
+    tool_problem,
+)
 from factory.signals.signal import Signal
 from factory.vocab import Dimension
 
@@ -33,36 +44,48 @@ CWE = {
 }
 
 
-def eslint_signals(code: str, language: str) -> list[Signal]:
+def _scan(codes: Mapping[int, str], language: str) -> Findings:
+    results: Findings = {candidate_id: [] for candidate_id in codes}
     binary = ESLINT_DIR / "node_modules" / ".bin" / "eslint"
     if not binary.exists():
-        return [
-            tool_problem(TOOL, Dimension.SECURITY, "eslint is not installed (scripts/setup.sh)")
-        ]
+        problem = "eslint is not installed in tools/eslint (scripts/setup.sh installs it)"
+        return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, problem))
     argv = [str(binary), "--no-eslintrc", "-c", str(ESLINT_DIR / "eslintrc.json"),
-            "--resolve-plugins-relative-to", str(ESLINT_DIR), "--format", "json"]  # fmt: skip
-    done, problem = run_tool(argv, code, language)
-    if done is None:
-        return [tool_problem(TOOL, Dimension.SECURITY, problem)]
-    try:
-        results = json.loads(done.stdout)
-    except ValueError:
-        return [tool_problem(TOOL, Dimension.SECURITY, f"eslint failed: {done.stderr[-300:]}")]
-    signals = []
-    for message in (m for result in results for m in result.get("messages", [])):
-        rule = message.get("ruleId") or "parse"
-        security = rule in CWE
-        signals.append(
-            Signal(
-                tool=TOOL,
-                dimension=Dimension.SECURITY if security else Dimension.STYLE,
-                rule_id=rule,
-                severity=("HIGH" if message.get("severity") == 2 else "MEDIUM")
-                if security
-                else "LOW",
-                cwe_id=CWE.get(rule),
-                line=message.get("line"),
-                message=str(message.get("message", ""))[:500],
-            )
-        )
-    return signals
+            "--resolve-plugins-relative-to", str(ESLINT_DIR), "--no-ignore",
+            "--format", "json"]  # fmt: skip
+    with code_files(codes, language) as workspace:
+        done, problem = run_tool(argv, workspace)
+        if done is None:
+            return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, problem))
+        try:
+            reports = json.loads(done.stdout)
+        except ValueError:
+            failure = f"eslint failed ({done.returncode}): {done.stderr[-300:]}"
+            return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, failure))
+        for report in reports:
+            candidate_id = owner(workspace, report.get("filePath"))
+            if candidate_id is not None:
+                results[candidate_id].extend(map(_signal, report.get("messages", [])))
+    return results
+
+
+def _signal(message: dict[str, Any]) -> Signal:
+    rule = message.get("ruleId") or "parse"  # no rule: the code did not parse
+    security = rule in CWE
+    return Signal(
+        tool=TOOL,
+        dimension=Dimension.SECURITY if security else Dimension.STYLE,
+        rule_id=rule,
+        severity=("HIGH" if message.get("severity") == 2 else "MEDIUM") if security else "LOW",
+        cwe_id=CWE.get(rule),
+        line=message.get("line"),
+        message=str(message.get("message", ""))[:500],
+    )
+
+
+ESLINT = Scanner(
+    name=TOOL,
+    languages=frozenset({"javascript", "typescript"}),
+    dimensions=frozenset({Dimension.SECURITY, Dimension.STYLE}),
+    scan_many=chunked(_scan),
+)

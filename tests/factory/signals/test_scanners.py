@@ -5,8 +5,9 @@ security."""
 import pytest
 
 from factory.signals.scanners import scan
-from factory.signals.scanners.base import run_tool
-from factory.signals.scanners.cppcheck import cppcheck_signals
+from factory.signals.scanners.base import Workspace, run_tool
+from factory.signals.scanners.cppcheck import CPPCHECK
+from factory.signals.scanners.lizard import LIZARD
 from factory.vocab import Dimension
 
 UNSAFE_C = (
@@ -27,6 +28,10 @@ BRANCHY = {
     "    for (int i = 0; i < x; i++) { if (i == 3) return 3; }\n    return 0;\n  }\n}\n",
     "rust": "fn f(x: i32) -> i32 {\n    if x > 1 { if x > 2 { return 2; } return 1; }\n"
     "    for i in 0..x { if i == 3 { return 3; } }\n    0\n}\n",
+    "ruby": "def f(x)\n  if x > 1\n    return 2 if x > 2\n    return 1\n  end\n"
+    "  i = 0\n  while i < x\n    return 3 if i == 3\n    i += 1\n  end\n  0\nend\n",
+    "php": "<?php\nfunction f($x) {\n  if ($x > 1) { if ($x > 2) return 2; return 1; }\n"
+    "  for ($i = 0; $i < $x; $i++) { if ($i == 3) return 3; }\n  return 0;\n}\n",
 }
 
 
@@ -70,26 +75,46 @@ def test_clean_code_has_no_security_findings(language: str, code: str) -> None:
 
 @pytest.mark.parametrize("language", sorted(BRANCHY))
 def test_lizard_measures_complexity_in_every_language(language: str) -> None:
-    complexity = [s for s in scan(BRANCHY[language], language) if s.rule_id == "cc"]
+    complexity = [s for s in LIZARD.scan(BRANCHY[language], language) if s.rule_id == "cc"]
     assert [(s.tool, s.value) for s in complexity] == [("lizard", 5.0)]
     assert complexity[0].dimension == Dimension.READABILITY
 
 
-@pytest.mark.parametrize("language", ["go", "rust", "java", "sql"])
-def test_a_language_without_a_security_scanner_says_so(language: str) -> None:
-    found = security(scan("SELECT 1" if language == "sql" else "x", language))
-    assert [(s.rule_id, s.cwe_id) for s in found] == [("no-scanner", None)]
-    assert language in found[0].message
+def test_a_language_without_a_security_scanner_says_so() -> None:
+    found = scan("SELECT name FROM users WHERE id = 1;", "sql")
+    assert [(s.dimension, s.rule_id, s.cwe_id) for s in found] == [
+        (Dimension.SECURITY, "no-scanner", None),
+        (Dimension.READABILITY, "no-scanner", None),  # lizard does not read SQL either
+    ]
+    assert found[0].message.startswith("no security scanner for sql")
 
 
 def test_a_missing_tool_is_a_finding_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     import factory.signals.scanners.cppcheck as module
 
-    monkeypatch.setattr(
-        module,
-        "run_tool",
-        lambda argv, code, language: run_tool(["no-such-scanner-binary"], code, language),
-    )
-    [problem] = cppcheck_signals(UNSAFE_C, "c")
+    def missing(argv: list[str], workspace: Workspace) -> object:
+        return run_tool(["no-such-scanner-binary"], workspace)
+
+    monkeypatch.setattr(module, "run_tool", missing)
+    [problem] = CPPCHECK.scan(UNSAFE_C, "c")
     assert problem.rule_id == "tool-error"
     assert "no-such-scanner-binary is not installed" in problem.message
+
+
+def test_a_tool_report_that_breaks_the_reader_is_a_finding_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import factory.signals.scanners.flawfinder as module
+
+    def unreadable(argv: list[str], workspace: Workspace) -> object:
+        done, problem = run_tool(["echo", "File,Line,Level\n"], workspace)
+        assert done is not None
+        done.stdout = f"File,Line,Level\n{next(iter(workspace.paths.values()))},seven,4\n"
+        return done, problem
+
+    monkeypatch.setattr(module, "run_tool", unreadable)
+    found = scan(UNSAFE_C, "c")
+    [problem] = [s for s in found if s.tool == "flawfinder"]
+    assert (problem.rule_id, problem.dimension) == ("tool-error", Dimension.SECURITY)
+    assert "seven" in problem.message
+    assert any(s.tool == "cppcheck" for s in found)  # the other tools still ran
