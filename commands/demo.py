@@ -1,16 +1,17 @@
-"""`factory demo`: the whole chain on the bundled HumanEval sample batch, end to end.
+"""`factory demo`: the whole chain on the bundled sample batch, end to end.
 
-Drops the sample batch (or its first `--limit` problems) into the inbox, runs `pre_review_job`
-for its partition, completes the review queue with SIMULATED reviewers (for demonstration only),
-signs the batch off as a SIMULATED calibrator (the sign-off packaging waits for), then runs
-`post_review_job` with the demo-only overrides in DEMO_OVERRIDES (simulated reviews
-allowed, local target), so the release is built, marked simulated in its data card, and published
-locally. Runs use the Dagster instance under FACTORY_HOME, so `make ui` shows them afterwards.
+The sample batch is HumanEval plus problems written for this project in other languages
+(factory.samples), with replayed candidates for both. Drops the sample batch (or its first
+`--limit` problems) into the inbox, runs `pre_review_job` for its partition, completes the
+review queue with SIMULATED reviewers (for demonstration only), signs the batch off as a
+SIMULATED calibrator (the sign-off packaging waits for), then runs `post_review_job` with the
+demo-only overrides in DEMO_OVERRIDES (simulated reviews allowed, local target), so the release
+is built, marked simulated in its data card, and published locally. Runs use the Dagster
+instance under FACTORY_HOME, so `make ui` shows them afterwards.
 Running it again reuses what is done: a batch through `pre_review_job` is not run again.
 """
 
 import argparse
-import gzip
 import hashlib
 import os
 import sys
@@ -24,7 +25,7 @@ import yaml
 from commands.demo_progress import Reporter, RunFollower
 from commands.ui import dagster_home
 from factory.intake.batch_id import batch_id_for
-from factory.samples import drop_sample_batch, humaneval_path
+from factory.samples import drop_sample_batch, sample_languages, sample_lines
 from factory.settings import FactoryConfig, factory_home, load_config
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit",
         type=int,
         default=0,
-        help="use only the first N problems of the sample batch (default: all 164)",
+        help="use only the first N problems of the sample batch (default: all)",
     )
     parser.add_argument(
         "--reviewers", type=int, default=3, help="how many simulated reviewers complete the queue"
@@ -57,10 +58,9 @@ def sample_batch(inbox: Path, limit: int) -> Path:
         raise SystemExit(f"--limit must be 0 (all) or a positive count, got {limit}")
     if not limit:
         return drop_sample_batch(inbox)
-    with gzip.open(humaneval_path(), "rt", encoding="utf-8") as source:
-        lines = [line for line in source if line.strip()][:limit]
+    lines = sample_lines()[:limit]
     inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / f"humaneval-first-{len(lines)}.jsonl"
+    target = inbox / f"sample-first-{len(lines)}.jsonl"
     content = "".join(lines)
     if not target.exists() or target.read_text(encoding="utf-8") != content:
         target.write_text(content, encoding="utf-8")
@@ -68,17 +68,20 @@ def sample_batch(inbox: Path, limit: int) -> Path:
 
 
 CONTAMINATION_NOTE = (
-    "the demo's sample batch is the HumanEval benchmark itself, so every prompt is flagged and "
-    "excluding them would leave nothing to package"
+    "the demo's sample batch holds the HumanEval benchmark itself, so its HumanEval prompts are "
+    "flagged, and excluding them would leave Python out of the release"
 )
 # Demo-only overrides of the active config for both jobs, each printed when the demo runs.
 DEMO_OVERRIDES: dict[str, dict[str, object]] = {
     # Every pair gets two reviews, so that a batch this small still gives the agreement gate
-    # enough overlapping items to judge (production overlaps a fraction of tasks).
-    "review": {"overlap_fraction": 1.0},
+    # enough overlapping items to judge (production overlaps a fraction of tasks). Pairs of a
+    # passing and a failing candidate are reviewed too, after the passing pairs that differ:
+    # the replayed wrong and non-compiling candidates then reach reviewers and the release as
+    # rejected answers, and each language's agreement cells get more than a handful of items.
+    "review": {"overlap_fraction": 1.0, "pair_strategy": "mixed", "max_pairs_per_prompt": 6},
     # Simulated reviews are refused by packaging unless this is on; the data card says simulated.
-    # The sample batch is HumanEval itself, a benchmark intake decontaminates against: every
-    # prompt is flagged, and excluding them would leave nothing to package.
+    # The sample batch holds HumanEval itself, a benchmark intake decontaminates against: its
+    # prompts are flagged, and excluding them would leave Python out of the release.
     "packaging": {
         "allow_simulated": True,
         "exclude_contaminated": False,
@@ -92,8 +95,8 @@ DEMO_OVERRIDES: dict[str, dict[str, object]] = {
 def demo_config(base: FactoryConfig, folder: Path) -> Path:
     """A copy of the active config with DEMO_OVERRIDES applied, for this demo's runs.
 
-    HumanEval is itself a decontamination benchmark, so every sample prompt is flagged; keeping
-    flagged prompts is what lets the demo produce a non-empty release. The overrides are for
+    HumanEval is itself a decontamination benchmark, so its sample prompts are flagged; keeping
+    flagged prompts is what keeps Python in the demo's release. The overrides are for
     demonstration only and are recorded in the release's config hash.
     """
     data = base.model_dump(mode="json")
@@ -273,7 +276,8 @@ def run(args: argparse.Namespace) -> int:
     reporter.say(f"factory home: {home} (Dagster instance: {instance_home})")
     batch_file = sample_batch(home / "inbox", args.limit)
     partition = batch_id_for(batch_file.name, hashlib.sha256(batch_file.read_bytes()).hexdigest())
-    reporter.say(f"sample batch {batch_file} -> partition {partition}")
+    languages = ", ".join(f"{name} {count}" for name, count in sample_languages().items())
+    reporter.say(f"sample batch {batch_file} -> partition {partition} (problems: {languages})")
 
     instance = DagsterInstance.get()
     if not instance.has_dynamic_partition(BATCH_PARTITIONS_NAME, partition):

@@ -64,6 +64,7 @@ COVERED = {
     ".venv/bin/python bench/generation_bench.py": "test_benchmarks",
     ".venv/bin/python bench/review_load.py": "test_benchmarks",
     ".venv/bin/python bench/packaging_bench.py": "test_benchmarks",
+    ".venv/bin/python bench/languages_bench.py --quick": "test_benchmarks",
     "make lint": "test_make_format_and_lint",
     "make format": "test_make_format_and_lint",
 }
@@ -320,7 +321,13 @@ def test_make_format_and_lint() -> None:
     run("make lint", cwd=REPO, env=dict(os.environ), timeout=600)
 
 
-BENCHMARKS = ["generation_bench.py", "packaging_bench.py", "review_load.py", "sandbox_bench.py"]
+BENCHMARKS = [
+    "generation_bench.py",
+    "languages_bench.py",
+    "packaging_bench.py",
+    "review_load.py",
+    "sandbox_bench.py",
+]
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from factory.errors import RecordError
 
-DEMO_REPLAY_FILE = "humaneval_replay.jsonl"
+DEMO_REPLAY_FILE = "demo_replay.jsonl"
 REQUIRED_FIELDS = ("prompt_external_id", "model", "code", "provenance")
 OPTIONAL_FIELDS = ("sample_index",)
 MODEL_MAX_CHARS = 200
@@ -44,7 +44,8 @@ class ReplayRejection:
 
 
 def demo_replay_path() -> Path:
-    """The bundled, hand-checked candidates for a subset of the HumanEval sample batch."""
+    """The bundled, hand-checked candidates for part of the sample batch (factory.samples):
+    HumanEval problems and every problem written for this project in other languages."""
     return Path(str(files("factory.sample_data").joinpath(DEMO_REPLAY_FILE)))
 
 

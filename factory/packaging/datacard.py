@@ -121,6 +121,9 @@ def _body(facts: CardFacts) -> str:
         f"Code-RLHF training data, release `{version}`: {facts['num_rows']} rows in "
         f"{len(configs)} config(s). Programming languages: {', '.join(languages) or 'none'}. "
         f"Task types: {', '.join(facts['task_types']) or 'none'}.",
+        "## Languages",
+        "Per programming language: prompts and candidates of the batches, review tasks, and the "
+        "rows each config holds.\n\n" + qa.languages_markdown(),
         "## Configs",
         "\n\n".join(_config_section(name, splits) for name, splits in configs.items()),
         "## Loading",

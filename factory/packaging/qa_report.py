@@ -7,6 +7,7 @@ cells with bootstrap CIs, expert gold, attention checks). Replayed candidates (r
 are counted apart from generated ones: their recorded labels are not models this factory ran.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +29,11 @@ from factory.models import (
     Prompt,
     QuarantinedRecord,
     ReviewTask,
+)
+from factory.packaging.language_figures import (
+    LanguageFigures,
+    language_figures,
+    languages_markdown,
 )
 from factory.packaging.selection import (
     ADJUDICATED,
@@ -102,6 +108,7 @@ class QAReport:
     sign_offs: dict[str, SignOffRecord | None] = field(default_factory=dict)  # batch -> in force
     judge: JudgeAgreement = field(default_factory=JudgeAgreement)  # LLM judge vs reviewers
     expert_gold: ExpertGoldFigures = field(default_factory=lambda: ExpertGoldFigures(0))
+    languages: list[LanguageFigures] = field(default_factory=list)  # most prompts first
 
     @property
     def passed(self) -> bool:
@@ -157,7 +164,12 @@ class QAReport:
             },
             "judge_agreement": self.judge.to_dict(),
             "expert_gold": self.expert_gold.to_dict(),
+            "languages": {f.language: f.to_dict() for f in self.languages},
         }
+
+    def languages_markdown(self) -> str:
+        """Prompts, candidates, review tasks and packaged rows per programming language."""
+        return languages_markdown(self.languages)
 
     def summary_markdown(self) -> str:
         """The short version for the data card: funnel, agreement verdict, gold accuracy."""
@@ -194,6 +206,8 @@ class QAReport:
         sections += [
             "## Funnel",
             _funnel_table(self.funnel),
+            "## Languages",
+            self.languages_markdown(),
             "## Intake refusals",
             _count_table("reason", self.dropped),
             "## Execution outcomes (first run per candidate, references aside)",
@@ -241,8 +255,10 @@ def build_qa_report(
     agreement_settings: AgreementSettings | None = None,
     selection: PairSelection | None = None,
     review_settings: ReviewSettings | None = None,
+    packaged_items: Iterable[tuple[str, int]] | None = None,
 ) -> QAReport:
-    """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written.
+    """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written,
+    and `packaged_items` the same rows as (config, prompt id), counted per language.
 
     `selection` is the pair selection the release was built from, when there is one; without
     it the report selects pairs itself, the way packaging would (SFT vetoes are then not
@@ -294,6 +310,7 @@ def build_qa_report(
         sign_offs=current_sign_offs(session, batch_ids),
         judge=judge_agreement(session, batch_ids),
         expert_gold=expert_gold_figures(session, batch_ids),
+        languages=language_figures(session, batch_ids, packaged_items),
     )
 
 

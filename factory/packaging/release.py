@@ -71,6 +71,7 @@ def build_release(
                 session,
                 batch_ids,
                 packaged=staged.counts,
+                packaged_items=[(item.config, item.prompt_id) for item in staged.items],
                 simulated=plan.simulated,
                 agreement_settings=config.agreement,
                 selection=plan.selection,

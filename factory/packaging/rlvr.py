@@ -1,8 +1,11 @@
 """RLVR rows: prompt-only, with what a verifier needs as columns a TRL GRPO reward function gets.
 
 TRL passes every extra dataset column to reward functions as keyword arguments, so `tests`,
-`entry_point`, `language`, `test_style` and `time_limit_s` arrive next to the completions;
-`verification_info` carries the same in the open-r1 layout (a JSON string).
+`entry_point`, `language`, `test_style` and the limits arrive next to the completions;
+`verification_info` carries the same in the open-r1 layout (a JSON string). `test_style` is the
+form the tests take in that language (factory.languages documents each: pytest or check for
+Python, native or program elsewhere), and the limits are the sandbox's: run time, memory, and
+the time all compile steps may take together.
 """
 
 import json
@@ -17,13 +20,24 @@ def is_verifiable(status: str, gradable: bool | None, stable: bool | None) -> bo
     return status == PromptStatus.ACCEPTED and gradable is True and stable is not False
 
 
-def rlvr_row(prompt: PromptInfo, *, time_limit_s: float) -> dict[str, Any]:
+def rlvr_row(
+    prompt: PromptInfo,
+    *,
+    time_limit_s: float,
+    memory_limit_mb: int,
+    compile_time_limit_s: float,
+) -> dict[str, Any]:
+    limits = {
+        "time_limit_s": time_limit_s,
+        "memory_limit_mb": memory_limit_mb,
+        "compile_time_limit_s": compile_time_limit_s,
+    }
     verification_info = {
         "language": prompt.language,
         "entry_point": prompt.entry_point,
         "test_style": prompt.test_style,
         "test_code": prompt.tests,
-        "time_limit_s": time_limit_s,
+        **limits,
     }
     return {
         "id": f"prompt-{prompt.prompt_id}",
@@ -35,6 +49,6 @@ def rlvr_row(prompt: PromptInfo, *, time_limit_s: float) -> dict[str, Any]:
         "tests": prompt.tests,
         "entry_point": prompt.entry_point,
         "test_style": prompt.test_style,
-        "time_limit_s": time_limit_s,
+        **limits,
         "verification_info": json.dumps(verification_info, sort_keys=True),
     }

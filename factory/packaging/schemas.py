@@ -56,6 +56,8 @@ RLVR = pa.schema(
         pa.field("entry_point", pa.string()),
         pa.field("test_style", pa.string()),
         pa.field("time_limit_s", pa.float64()),
+        pa.field("memory_limit_mb", pa.int64()),
+        pa.field("compile_time_limit_s", pa.float64()),
         pa.field("verification_info", pa.string()),
     ]
 )

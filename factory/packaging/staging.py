@@ -62,9 +62,14 @@ def write_plan(plan: ReleasePlan, folder: Path, config: FactoryConfig) -> Staged
         rows_per_shard=settings.rows_per_shard,
     ) as writer:
         write_dpo(writer, _traced_pairs(plan.pairs, items), chunk=settings.rows_per_group)
-        time_limit = config.sandbox.timeout_s
+        sandbox = config.sandbox
         for split, prompt in plan.rlvr:
-            row = rlvr_row(prompt, time_limit_s=time_limit)
+            row = rlvr_row(
+                prompt,
+                time_limit_s=sandbox.timeout_s,
+                memory_limit_mb=sandbox.memory_mb,
+                compile_time_limit_s=sandbox.compile_timeout_s,
+            )
             writer.write("rlvr", split, row)
             items.append(ItemRef("rlvr", split, row["id"], prompt.prompt_id))
         for split, prompt in plan.sft_references:

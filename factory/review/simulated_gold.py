@@ -10,6 +10,7 @@ marked simulated (authors and answerers are simulated reviewers).
 """
 
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, select
@@ -47,8 +48,9 @@ def simulate_expert_gold(
     seed: int = 0,
     settings: ReviewSettings | None = None,
 ) -> dict[str, int | str]:
-    """Author up to `items` (default: the qualification set's size) gold items from the batch's
-    settled hard pairs, then qualify a simulated newcomer on them. Reruns add nothing twice."""
+    """Author up to `items` (default: the qualification set's size) gold items per pool from the
+    batch's settled hard pairs, then qualify a simulated newcomer on them in every pool that got
+    a full set. Reruns add nothing twice."""
     settings = settings or ReviewSettings()
     items = settings.qualification_items if items is None else items
     counts = GoldCounts()
@@ -70,9 +72,12 @@ def simulate_expert_gold(
             for p in proposed_hard_pairs(session, senior.id, limit=10_000)
             if p.batch_id == batch_id
         ]
+    # Each pool (language, task type) qualifies on its own gold, so each gets its own set.
+    per_pool: Counter[tuple[str, str]] = Counter()
     for pair in pairs:
-        if counts.gold_authored >= items:
-            break
+        pool = (pair.language, pair.task_type)
+        if per_pool[pool] >= items:
+            continue
         decision, why = evidence_decision(engine, pair.task_id)
         if decision == 0:
             continue  # gold must prefer one candidate
@@ -84,7 +89,9 @@ def simulate_expert_gold(
             reason=f"[simulated] {PREFERENCE_LABELS[decision]}: {why}",
         )
         counts.gold_authored += 1
-    pools = sorted({(p.language, p.task_type) for p in pairs})
+        per_pool[pool] += 1
+    # A pool with fewer gold items than one qualification attempt takes could not admit anyone.
+    pools = sorted(pool for pool, count in per_pool.items() if count >= items)
     newcomer_id = _newcomer(engine, languages, pools)
     counts.qualification_answers = _qualify(engine, newcomer_id, seed, settings)
     with Session(engine) as session:

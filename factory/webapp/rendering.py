@@ -67,8 +67,10 @@ def pygments_css() -> str:
 @cache
 def _lexer(language: str) -> Lexer:
     # Lexer lookup scans Pygments' registry and plugins: too slow to repeat per page.
+    # Every factory.vocab.Language value is a Pygments alias; startinline lets PHP code that
+    # does not open with `<?php` highlight as PHP rather than as page text.
     try:
-        return get_lexer_by_name(language, stripnl=False)
+        return get_lexer_by_name(language, stripnl=False, startinline=True)
     except ClassNotFound:
         return TextLexer(stripnl=False)
 

@@ -21,7 +21,7 @@ from factory.db import open_database
 from factory.models import Candidate, Reviewer
 from factory.models.release import Release
 from factory.packaging.safety import high_severity_findings
-from factory.samples import humaneval_path
+from factory.samples import sample_lines
 from factory.settings import FactoryConfig, load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,9 +48,9 @@ def test_sample_batch_slices_the_first_problems_and_is_stable(tmp_path: Path) ->
     assert sample_batch(tmp_path / "inbox", 3) == path  # same content, same batch id
     assert path.stat().st_mtime_ns == before
     whole = sample_batch(tmp_path / "inbox", 0)
-    assert whole.read_bytes() == humaneval_path().read_bytes()
     with gzip.open(whole, "rt") as handle:
-        assert sum(1 for _ in handle) == 164
+        lines = handle.readlines()
+    assert lines == sample_lines() and len(lines) > 164  # HumanEval, then other languages
 
 
 def test_sample_batch_refuses_a_negative_limit(tmp_path: Path) -> None:
@@ -65,6 +65,8 @@ def test_demo_config_applies_the_demo_overrides_and_keeps_the_rest(tmp_path: Pat
     path = demo_config(base, tmp_path)
     loaded = load_config(path)
     assert loaded.packaging.allow_simulated is True
+    # Pass-versus-fail pairs too, so the broken replayed candidates reach the release.
+    assert loaded.review.pair_strategy == "mixed" and loaded.review.max_pairs_per_prompt == 6
     assert loaded.packaging.exclude_contaminated is False  # HumanEval flags itself
     assert "HumanEval benchmark itself" in loaded.packaging.contamination_note  # the card's why
     assert loaded.agreement == base.agreement  # the gates keep their thresholds
@@ -130,8 +132,15 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
     assert qa["safety_vetoes"]["refused"]["sft_reference_unsafe"] == 1
     assert qa["safety_vetoes"]["overridden"] == {}
     report = (folder / "qa_report.md").read_text()
-    assert "Expert gold items in service: 5." in report  # authored by the simulated senior
-    assert re.search(r"\| sim-newcomer \| 5 \| \d \|", report)  # its qualification answers
+    # The simulated senior authors a qualification set per pool (language), the newcomer
+    # answers each through the queue.
+    gold_items = re.search(r"Expert gold items in service: (\d+)\.", report)
+    assert gold_items and int(gold_items.group(1)) >= 5 * 5
+    assert re.search(r"\| sim-newcomer \| \d+ \| \d+ \|", report)
+    # Pairs in many languages, and the per-language table of the card and report says so.
+    languages = set(pq.read_table(folder / "dpo").column("language").to_pylist())
+    assert len(languages - {"python"}) >= 5
+    assert "## Languages" in card and "| javascript |" in report
     assert "signed off by Simulated senior" in report and "**SIMULATED**" in report
     # The local target publishes a copy under FACTORY_HOME/hub; the printed URL points at it.
     assert release.target == "local" and release.url in output
@@ -154,8 +163,9 @@ def test_demo_runs_the_whole_chain_on_a_slice(tmp_path: Path) -> None:
         for entry in materialization["metadataEntries"]
         if entry["label"].startswith("funnel_")
     }
-    assert funnel["funnel_received"] == funnel["funnel_accepted"] == 164
-    assert 164 >= funnel["funnel_gradable"] >= funnel["funnel_stable"] > 150
+    records = len(sample_lines())
+    assert funnel["funnel_received"] == funnel["funnel_accepted"] == records
+    assert records >= funnel["funnel_gradable"] >= funnel["funnel_stable"] > records - 14
     gates = {
         check["name"]: check["executionForLatestMaterialization"]["status"]
         for check in node["assetChecksOrError"]["checks"]

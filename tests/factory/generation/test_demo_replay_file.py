@@ -1,4 +1,5 @@
-"""The bundled demo replay file: real, varied solutions whose labels match what the tests say.
+"""The bundled demo replay file's HumanEval candidates: real, varied solutions whose labels
+match what the tests say.
 
 Every candidate is run against its HumanEval tests in the factory sandbox (Docker), and, where
 there is no Docker, in a separate Python process with a timeout (never in this process: candidate
@@ -18,8 +19,10 @@ from factory.settings import SandboxSettings
 from factory.vocab import Verdict
 
 KINDS = ("correct and idiomatic", "correct but slow", "correct but insecure", "subtly wrong")
-RECORDS, REJECTIONS = read_replay(demo_replay_path())
+ALL_RECORDS, REJECTIONS = read_replay(demo_replay_path())
 PROBLEMS = read_problems()
+# The other languages' candidates are checked in tests/factory/test_sample_data.py.
+RECORDS = [record for record in ALL_RECORDS if record.prompt_external_id in PROBLEMS]
 
 
 def kind_of(provenance: str) -> str:
