@@ -281,6 +281,26 @@ class PublishingSettings(_Section):
     max_retries: int = 4
 
 
+class EnvsSettings(_Section):
+    """Repository environments: mining a history, building images, the funnel's cuts."""
+
+    # Most recent candidate commits taken from a history (0: every one).
+    max_tasks: int = 30
+    stability_runs: int = 3  # before and after each run this many times, outcomes identical
+    max_patch_lines: int = 1500  # a larger gold patch is left out at mining, with the reason
+    min_statement_chars: int = 20  # shorter commit texts are no problem statement
+    # Rewrite each statement through the generation client into an issue that hides the fix.
+    rewrite_statements: bool = False
+    test_timeout_s: float = 300.0  # one test phase inside a task's environment
+    prepare_timeout_s: float = 300.0  # installing the project itself in the environment
+    build_timeout_s: float = 900.0  # one dependency recipe's image
+    memory_mb: int = 2048
+    max_processes: int = 256
+    cpus: float = 1.0
+    workers: int = 2  # tasks validated at the same time
+    base_image: str = ""  # empty: the sandbox image scripts/build-sandbox-image.sh built last
+
+
 class FactoryConfig(_Section):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
@@ -290,6 +310,7 @@ class FactoryConfig(_Section):
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     packaging: PackagingSettings = Field(default_factory=PackagingSettings)
     publishing: PublishingSettings = Field(default_factory=PublishingSettings)
+    envs: EnvsSettings = Field(default_factory=EnvsSettings)
 
     def sha256(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)

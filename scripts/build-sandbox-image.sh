@@ -29,6 +29,7 @@ STAGES=(
   "shell:bats sqlite3"
   "ruby:ruby"
   "php:php-cli"
+  "repo:git"
 )
 RECIPE_FILES=(scripts/build-sandbox-image.sh)
 CACHE=${FACTORY_SANDBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/factory-sandbox}

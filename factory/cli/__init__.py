@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("factory.cli.review", "reviewer accounts, the reviewer web app, simulated reviews"),
     "ingest": ("factory.cli.ingest", "ingest one batch file without Dagster and print the report"),
     "sandbox": ("factory.cli.sandbox", "judge a batch file's records in the sandbox"),
+    "envs": ("factory.cli.envs", "repository environments: mine, build, grade, run"),
 }
 
 

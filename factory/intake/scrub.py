@@ -48,6 +48,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "[ref removed]",
     ),
     (
+        "advisory_ref",
+        # A security advisory names the fix it was published with.
+        re.compile(r"\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b|\bCVE-\d{4}-\d{4,}\b", re.I),
+        "[ref removed]",
+    ),
+    (
         "commit_hash",
         # Only a hash named as a commit: bare hex strings are too often data (digests, binary
         # literals, expected outputs) that the task itself needs.

@@ -4,6 +4,7 @@ Importing this package registers every table on `SQLModel.metadata`.
 """
 
 from factory.models._base import stored_id
+from factory.models.envs import EnvRecipe, EnvRun, PatchGrading, RepoSnapshot, RepoTask
 from factory.models.execution import ExecutionRun, Finding, TestResult
 from factory.models.generation import Candidate, GenerationFailure, JudgeScore, LLMCacheEntry
 from factory.models.intake import (
@@ -38,6 +39,8 @@ __all__ = [
     "BatchSignOff",
     "Candidate",
     "ContaminationFlag",
+    "EnvRecipe",
+    "EnvRun",
     "DimensionScore",
     "DuplicateRecord",
     "ExecutionRun",
@@ -47,6 +50,7 @@ __all__ = [
     "GoldItem",
     "JudgeScore",
     "LLMCacheEntry",
+    "PatchGrading",
     "PoolEvent",
     "PoolMembership",
     "PreferencePair",
@@ -54,6 +58,8 @@ __all__ = [
     "QuarantinedRecord",
     "Release",
     "ReleaseItem",
+    "RepoSnapshot",
+    "RepoTask",
     "Reviewer",
     "ReviewerSession",
     "ReviewTask",

@@ -1,0 +1,315 @@
+"""The funnel for one repository: mine → recipes and images → runnable → gradable → stable, every
+step stored, every exclusion counted with its reason.
+
+Reruns are idempotent: a task already in the database is never mined twice, a task already
+judged is not judged again, and a recipe's image (or its recorded failure) is reused, so a
+second run builds nothing and duplicates nothing.
+"""
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from factory.envs.container import SessionRunner
+from factory.envs.ecosystems import ECOSYSTEMS, Recipe
+from factory.envs.images import base_image, docker_client, ensure_image, recipe_hash
+from factory.envs.mining import MinedTask, mine, read_file_at
+from factory.envs.source import Snapshot, open_snapshot
+from factory.envs.validation import Verdict, decide, validation_phases
+from factory.envs.workspace import workspace_tar
+from factory.models import EnvRecipe, EnvRun, RepoSnapshot, RepoTask
+from factory.stages.context import StageContext
+
+CUTS = ("mined", "runnable", "gradable", "stable")
+_TERMINAL = ("not_runnable", "not_gradable", "flaky", "stable")
+
+
+@dataclass(slots=True)
+class FunnelReport:
+    snapshot_id: str
+    source: str
+    commits_scanned: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # cut -> tasks that reached it
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # cut -> reason -> count
+    images: dict[str, int] = field(default_factory=dict)  # recipes, built, cache_hits, failed
+    seconds: dict[str, float] = field(default_factory=dict)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "snapshot": self.snapshot_id,
+            "source": self.source,
+            "commits_scanned": self.commits_scanned,
+            "funnel": self.counts,
+            "reasons": self.reasons,
+            "images": self.images,
+            "seconds": self.seconds,
+            "tasks": self.tasks,
+        }
+
+
+def run(ctx: StageContext, source: str) -> FunnelReport:
+    """The whole funnel for the repository at `source` (a path, a bundle or a URL)."""
+    settings = ctx.config.envs
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    snapshot = open_snapshot(source)
+    mined = mine(
+        snapshot,
+        max_tasks=settings.max_tasks,
+        max_patch_lines=settings.max_patch_lines,
+        min_statement_chars=settings.min_statement_chars,
+    )
+    with ctx.session() as session:
+        _store_snapshot(session, snapshot, mined.commits_scanned)
+        for task in mined.tasks:
+            if session.get(RepoTask, task.instance_id) is None:
+                session.add(_task_row(task, snapshot.id))
+    timings["mine"] = time.monotonic() - started
+    ctx.log.info(
+        "%s: %d commits, %d candidate tasks", snapshot.id, mined.commits_scanned, len(mined.tasks)
+    )
+
+    started = time.monotonic()
+    client = docker_client()
+    base = base_image(settings)
+    images = _build_images(ctx, snapshot, base, client)
+    timings["images"] = time.monotonic() - started
+
+    started = time.monotonic()
+    _validate_pending(ctx, snapshot, client)
+    timings["validate"] = time.monotonic() - started
+    report = funnel_report(ctx, snapshot.id, source, mined.commits_scanned, mined.rejected)
+    report.images = images
+    report.seconds = {k: round(v, 2) for k, v in timings.items()}
+    with ctx.session() as session:
+        row = session.get(RepoSnapshot, snapshot.id)
+        assert row is not None
+        row.funnel = report.as_json() | {"tasks": len(report.tasks)}
+        session.add(row)
+    return report
+
+
+def _store_snapshot(session: Session, snapshot: Snapshot, scanned: int) -> None:
+    row = session.get(RepoSnapshot, snapshot.id) or RepoSnapshot(
+        id=snapshot.id, name=snapshot.name, head_commit=snapshot.head
+    )
+    row.source, row.commits_scanned = snapshot.source, scanned
+    session.add(row)
+
+
+def _task_row(task: MinedTask, snapshot_id: str) -> RepoTask:
+    return RepoTask(
+        instance_id=task.instance_id,
+        snapshot_id=snapshot_id,
+        repo=task.repo,
+        base_commit=task.base_commit,
+        source_commit=task.source_commit,
+        patch=task.patch,
+        test_patch=task.test_patch,
+        test_files=task.test_files,
+        problem_statement=task.problem_statement,
+        scrubbed=task.scrubbed,
+        version=task.version,
+        created_at_source=task.created_at,
+        status="mined",
+    )
+
+
+def task_recipe(snapshot: Snapshot, task: RepoTask) -> Recipe:
+    root = set(_root_files(snapshot, task.base_commit))
+    ecosystem = next(e for e in ECOSYSTEMS.values() if root & set(e.markers))
+    return ecosystem.recipe(lambda path: read_file_at(snapshot.git_dir, task.base_commit, path))
+
+
+def _root_files(snapshot: Snapshot, commit: str) -> list[str]:
+    from factory.envs.gitutil import git
+
+    return git("ls-tree", "--name-only", commit, cwd=snapshot.git_dir).split()
+
+
+def _build_images(ctx: StageContext, snapshot: Snapshot, base: str, client: Any) -> dict[str, int]:
+    """A recipe per pending task; each distinct recipe's image built once (or found)."""
+    counts: Counter[str] = Counter()
+    with ctx.session() as session:
+        pending = session.exec(
+            select(RepoTask).where(RepoTask.snapshot_id == snapshot.id, RepoTask.status == "mined")
+        ).all()
+        recipes: dict[str, Recipe] = {}
+        for task in pending:
+            recipe = task_recipe(snapshot, task)
+            task.recipe_id = recipe_hash(recipe, base)
+            recipes.setdefault(task.recipe_id, recipe)
+            session.add(task)
+        # The newest base commit of each recipe is the commit its environment stands for.
+        newest: dict[str, RepoTask] = {}
+        for task in pending:
+            held = newest.get(task.recipe_id)
+            if held is None or task.created_at_source > held.created_at_source:
+                newest[task.recipe_id] = task
+        for task in pending:
+            task.environment_setup_commit = newest[task.recipe_id].base_commit
+    counts["recipes"] = len(recipes)
+    for recipe_id, recipe in recipes.items():
+        with ctx.session() as session:
+            row = session.get(EnvRecipe, recipe_id)
+            if row is not None and row.status == "failed":
+                counts["failed"] += 1
+                counts["cache_hits"] += 1
+                continue
+        build = ensure_image(client, recipe, base, ctx.config.envs)
+        counts[
+            "built"
+            if build.built_now and build.image
+            else "cache_hits"
+            if build.image
+            else "failed"
+        ] += 1
+        ctx.log.info("recipe %s: %s", recipe_id, build.image or f"failed: {build.reason}")
+        with ctx.session() as session:
+            row = session.get(EnvRecipe, recipe_id) or EnvRecipe(
+                id=recipe_id, ecosystem=recipe.ecosystem
+            )
+            row.spec = {**recipe.spec, "notes": list(recipe.notes)}
+            row.base_image, row.image = base, build.image
+            row.status = "built" if build.image else "failed"
+            if build.built_now:
+                row.reason, row.build_log = build.reason, build.log[-20000:]
+                row.build_time_s = round(build.seconds, 2)
+            row.image_size_mb = build.size_mb
+            session.add(row)
+    return {k: counts.get(k, 0) for k in ("recipes", "built", "cache_hits", "failed")}
+
+
+def _validate_pending(ctx: StageContext, snapshot: Snapshot, client: Any) -> None:
+    settings = ctx.config.envs
+    runner = SessionRunner(client, settings)
+    with ctx.session() as session:
+        pending = session.exec(
+            select(RepoTask).where(RepoTask.snapshot_id == snapshot.id, RepoTask.status == "mined")
+        ).all()
+        recipes = {r.id: r for r in session.exec(select(EnvRecipe)).all()}
+
+    def one(task: RepoTask) -> None:
+        recipe = recipes.get(task.recipe_id)
+        if recipe is None or recipe.status != "built":
+            reason = recipe.reason if recipe else "no environment recipe"
+            _store_verdict(ctx, task, Verdict("not_runnable", f"environment: {reason}"), [])
+            return
+        ecosystem = ECOSYSTEMS[recipe.ecosystem]
+        phases = validation_phases(
+            ecosystem, task.test_files, task.patch, task.test_patch, settings.stability_runs
+        )
+        result = runner.run(
+            recipe.image, ecosystem, workspace_tar(snapshot.git_dir, task.base_commit), phases
+        )
+        verdict = decide(result, settings.stability_runs)
+        _store_verdict(ctx, task, verdict, result.phases)
+        ctx.log.info("%s: %s %s", task.instance_id, verdict.status, verdict.reason[:200])
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
+        list(pool.map(one, pending))
+
+
+def _store_verdict(
+    ctx: StageContext, task: RepoTask, verdict: Verdict, phases: list[dict[str, Any]]
+) -> None:
+    with ctx.session() as session:
+        row = session.get(RepoTask, task.instance_id)
+        assert row is not None
+        if row.status != "mined":
+            return  # judged meanwhile by another run: keep that
+        row.status, row.reason = verdict.status, verdict.reason[:4000]
+        row.FAIL_TO_PASS, row.PASS_TO_PASS = verdict.fail_to_pass, verdict.pass_to_pass
+        row.validation = verdict.details
+        session.add(row)
+        for phase in phases:
+            session.add(
+                EnvRun(
+                    instance_id=task.instance_id,
+                    purpose="validation",
+                    phase=phase["name"],
+                    attempt=int(phase.get("attempt", 1)),
+                    exit_code=phase.get("exit"),
+                    outcomes=phase.get("outcomes", {}),
+                    report_complete=bool(phase.get("complete")),
+                    wall_time_s=float(phase.get("seconds", 0.0)),
+                    output_tail=str(phase.get("output", ""))[-4000:],
+                )
+            )
+
+
+def funnel_report(
+    ctx: StageContext,
+    snapshot_id: str,
+    source: str,
+    commits_scanned: int,
+    mining_rejections: Counter[str] | dict[str, int],
+) -> FunnelReport:
+    """The funnel as the database holds it for this snapshot (all runs together)."""
+    with ctx.session() as session:
+        tasks = session.exec(
+            select(RepoTask)
+            .where(RepoTask.snapshot_id == snapshot_id)
+            .order_by(
+                RepoTask.created_at_source.desc()  # type: ignore[attr-defined]
+            )
+        ).all()
+    status = Counter(t.status for t in tasks)
+    reached = {
+        "mined": len(tasks),
+        "runnable": len(tasks) - status["not_runnable"] - status["mined"],
+        "gradable": status["flaky"] + status["stable"],
+        "stable": status["stable"],
+    }
+    reasons: dict[str, dict[str, int]] = {"mined": dict(mining_rejections)}
+    for cut, stopped in (
+        ("runnable", "not_runnable"),
+        ("gradable", "not_gradable"),
+        ("stable", "flaky"),
+    ):
+        reasons[cut] = dict(Counter(_reason_key(t.reason) for t in tasks if t.status == stopped))
+    return FunnelReport(
+        snapshot_id=snapshot_id,
+        source=source,
+        commits_scanned=commits_scanned,
+        counts=reached,
+        reasons=reasons,
+        tasks=[task_record(t) for t in tasks],
+    )
+
+
+def _reason_key(reason: str) -> str:
+    """Reasons grouped for counting: the part before the details (after the first colon; the
+    second for an environment's reason, which names its own cause first)."""
+    parts = reason.split(":")
+    keep = 2 if parts[0] == "environment" and len(parts) > 2 else 1
+    return ":".join(parts[:keep]).strip()[:200] or "unknown"
+
+
+def task_record(task: RepoTask) -> dict[str, Any]:
+    """A task as SWE-bench's schema has it, plus the factory's status and lineage."""
+    return {
+        "instance_id": task.instance_id,
+        "repo": task.repo,
+        "base_commit": task.base_commit,
+        "patch": task.patch,
+        "test_patch": task.test_patch,
+        "problem_statement": task.problem_statement,
+        "hints_text": "",
+        "FAIL_TO_PASS": task.FAIL_TO_PASS,
+        "PASS_TO_PASS": task.PASS_TO_PASS,
+        "environment_setup_commit": task.environment_setup_commit,
+        "version": task.version,
+        "created_at": task.created_at_source,
+        "status": task.status,
+        "reason": task.reason,
+        "snapshot_id": task.snapshot_id,
+        "source_commit": task.source_commit,
+        "recipe_id": task.recipe_id,
+        "test_files": task.test_files,
+    }
