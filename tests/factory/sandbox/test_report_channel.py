@@ -40,7 +40,9 @@ def test_lines_without_the_secret_are_foreign_and_ignored() -> None:
 
 
 def test_a_partial_line_left_by_the_candidate_does_not_cost_the_harness_its_line() -> None:
-    channel = read_all(b"junk without a newline", line({"t": "adds", "o": "failed"}), line({"end": 1}))
+    channel = read_all(
+        b"junk without a newline", line({"t": "adds", "o": "failed"}), line({"end": 1})
+    )
     assert [t[:2] for t in channel.tests] == [["adds", "failed"]]
     assert channel.complete and channel.error is None
 
