@@ -23,6 +23,7 @@ PLAN = "/factory/plan.json"
 REPO = "/work/repo"
 OUTPUT_TAIL = 6000
 REPORT_LIMIT = 8 * 1024 * 1024
+PLUGIN_DIR = "/factory/lib"  # where the report plugin is
 
 
 def _undumpable() -> None:
@@ -44,7 +45,7 @@ def _run(argv, timeout, env, pass_secret=None, shell_output_limit=OUTPUT_TAIL):
         os.close(secret_w)
         fds = (report_w, secret_r)
         env = {**env, "FACTORY_REPORT_FD": str(report_w), "FACTORY_SECRET_FD": str(secret_r)}
-        env["PYTHONPATH"] = "/factory/lib"  # where the report plugin is
+        env["PYTHONPATH"] = PLUGIN_DIR
     started = time.monotonic()
     child = subprocess.Popen(
         argv,
