@@ -12,24 +12,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from factory.envs.container import SessionRunner
 from factory.envs.ecosystems import ECOSYSTEMS, Recipe
 from factory.envs.images import base_image, docker_client, ensure_image, recipe_hash
 from factory.envs.mining import MinedTask, mine, read_file_at
-from factory.envs.source import Snapshot, open_snapshot
+from factory.envs.source import Snapshot, existing_snapshot, open_snapshot
 from factory.envs.validation import Verdict, decide, validation_phases
 from factory.envs.workspace import workspace_tar
+from factory.errors import FactoryUserError
 from factory.models import EnvRecipe, EnvRun, RepoSnapshot, RepoTask
 from factory.stages.context import StageContext
+from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
 
 CUTS = ("mined", "runnable", "gradable", "stable")
-_TERMINAL = ("not_runnable", "not_gradable", "flaky", "stable")
 
 
 @dataclass(slots=True)
-class FunnelReport:
+class FunnelReport(StageReport):
     snapshot_id: str
     source: str
     commits_scanned: int = 0
@@ -38,6 +39,43 @@ class FunnelReport:
     images: dict[str, int] = field(default_factory=dict)  # recipes, built, cache_hits, failed
     seconds: dict[str, float] = field(default_factory=dict)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        counts = " → ".join(f"{cut} {self.counts.get(cut, 0)}" for cut in CUTS)
+        return f"{self.snapshot_id}: {counts}"
+
+    def metadata(self) -> Metadata:
+        rows = []
+        for cut in CUTS:
+            left = self.reasons.get(cut, {})
+            shown = "; ".join(f"{n} {why}" for why, n in sorted(left.items(), key=lambda x: -x[1]))
+            rows.append([cut, self.counts.get(cut, 0), shown])
+        mined = self.counts.get("mined", 0)
+        return {
+            **{f"tasks_{cut}": self.counts.get(cut, 0) for cut in CUTS},
+            "stable_yield": round(self.counts.get("stable", 0) / mined, 3) if mined else 0.0,
+            "funnel": Markdown(
+                markdown_table(["cut", "tasks", "left here, and why"], rows, limit=2000)
+            ),
+            "tasks": Markdown(
+                markdown_table(
+                    ["instance_id", "status", "F2P", "P2P", "reason"],
+                    [
+                        [
+                            t["instance_id"],
+                            t["status"],
+                            len(t["FAIL_TO_PASS"]),
+                            len(t["PASS_TO_PASS"]),
+                            t["reason"][:120],
+                        ]
+                        for t in self.tasks
+                    ],
+                )
+            ),  # fmt: skip
+        }
+
+    def row_count(self) -> int | None:
+        return self.counts.get("stable", 0)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,52 +92,134 @@ class FunnelReport:
 
 def run(ctx: StageContext, source: str) -> FunnelReport:
     """The whole funnel for the repository at `source` (a path, a bundle or a URL)."""
+    mined = mine_repository(ctx, source)
+    images = build_images(ctx, mined.snapshot_id)
+    report = validate_tasks(ctx, mined.snapshot_id)
+    report.images = images.counts
+    report.seconds = {"mine": mined.seconds, "images": images.seconds, **report.seconds}
+    return report
+
+
+@dataclass(slots=True)
+class MiningReport(StageReport):
+    snapshot_id: str
+    commits_scanned: int
+    candidates: int
+    new_tasks: int
+    rejected: dict[str, int]
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"{self.snapshot_id}: {self.commits_scanned} commits scanned, {self.candidates} "
+            f"candidate tasks ({self.new_tasks} new)"
+        )
+
+    def metadata(self) -> Metadata:
+        rows = [[why, n] for why, n in sorted(self.rejected.items(), key=lambda x: -x[1])]
+        return {
+            "snapshot": self.snapshot_id,
+            "commits_scanned": self.commits_scanned,
+            "candidate_tasks": self.candidates,
+            "new_tasks": self.new_tasks,
+            "left_out": Markdown(markdown_table(["reason", "commits"], rows)),
+        }
+
+    def row_count(self) -> int | None:
+        return self.candidates
+
+
+@dataclass(slots=True)
+class ImagesReport(StageReport):
+    snapshot_id: str
+    counts: dict[str, int]
+    failures: dict[str, str]
+    seconds: float
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{self.snapshot_id}: {c['recipes']} recipe(s), {c['built']} image(s) built, "
+            f"{c['cache_hits']} found already, {c['failed']} failed"
+        )
+
+    def metadata(self) -> Metadata:
+        rows = [[recipe, why] for recipe, why in self.failures.items()]
+        return {**self.counts, "failures": Markdown(markdown_table(["recipe", "reason"], rows))}
+
+    def row_count(self) -> int | None:
+        return self.counts["recipes"]
+
+
+def mine_repository(ctx: StageContext, source: str, expected_id: str = "") -> MiningReport:
+    """Mine `source` into candidate tasks, stored once each (a rerun adds only new ones)."""
     settings = ctx.config.envs
-    timings: dict[str, float] = {}
     started = time.monotonic()
     snapshot = open_snapshot(source)
+    if expected_id and snapshot.id != expected_id:
+        raise FactoryUserError(
+            f"repository {source!r} is now at {snapshot.id}, not {expected_id}: its history "
+            "moved since the run was requested; request the new snapshot"
+        )
     mined = mine(
         snapshot,
         max_tasks=settings.max_tasks,
         max_patch_lines=settings.max_patch_lines,
         min_statement_chars=settings.min_statement_chars,
     )
+    new = 0
     with ctx.session() as session:
-        _store_snapshot(session, snapshot, mined.commits_scanned)
+        row = session.get(RepoSnapshot, snapshot.id) or RepoSnapshot(
+            id=snapshot.id, name=snapshot.name, head_commit=snapshot.head
+        )
+        row.source, row.commits_scanned = snapshot.source, mined.commits_scanned
+        row.funnel = {**row.funnel, "mining_rejections": dict(mined.rejected)}
+        session.add(row)
         for task in mined.tasks:
             if session.get(RepoTask, task.instance_id) is None:
                 session.add(_task_row(task, snapshot.id))
-    timings["mine"] = time.monotonic() - started
-    ctx.log.info(
-        "%s: %d commits, %d candidate tasks", snapshot.id, mined.commits_scanned, len(mined.tasks)
-    )
-
-    started = time.monotonic()
-    client = docker_client()
-    base = base_image(settings)
-    images = _build_images(ctx, snapshot, base, client)
-    timings["images"] = time.monotonic() - started
-
-    started = time.monotonic()
-    _validate_pending(ctx, snapshot, client)
-    timings["validate"] = time.monotonic() - started
-    report = funnel_report(ctx, snapshot.id, source, mined.commits_scanned, mined.rejected)
-    report.images = images
-    report.seconds = {k: round(v, 2) for k, v in timings.items()}
-    with ctx.session() as session:
-        row = session.get(RepoSnapshot, snapshot.id)
-        assert row is not None
-        row.funnel = report.as_json() | {"tasks": len(report.tasks)}
-        session.add(row)
+                new += 1
+    report = MiningReport(
+        snapshot.id, mined.commits_scanned, len(mined.tasks), new, dict(mined.rejected),
+        round(time.monotonic() - started, 2),
+    )  # fmt: skip
+    ctx.log.info(report.summary())
     return report
 
 
-def _store_snapshot(session: Session, snapshot: Snapshot, scanned: int) -> None:
-    row = session.get(RepoSnapshot, snapshot.id) or RepoSnapshot(
-        id=snapshot.id, name=snapshot.name, head_commit=snapshot.head
-    )
-    row.source, row.commits_scanned = snapshot.source, scanned
-    session.add(row)
+def snapshot_of(ctx: StageContext, snapshot_id: str) -> Snapshot:
+    with ctx.session() as session:
+        row = session.get(RepoSnapshot, snapshot_id)
+    if row is None:
+        raise FactoryUserError(f"repository snapshot {snapshot_id!r} was never mined")
+    return existing_snapshot(snapshot_id, row.source)
+
+
+def build_images(ctx: StageContext, snapshot_id: str) -> ImagesReport:
+    """Each pending task's recipe; each distinct recipe's image built once (or found)."""
+    started = time.monotonic()
+    snapshot = snapshot_of(ctx, snapshot_id)
+    client = docker_client()
+    counts, failures = _build_images(ctx, snapshot, base_image(ctx.config.envs), client)
+    report = ImagesReport(snapshot_id, counts, failures, round(time.monotonic() - started, 2))
+    ctx.log.info(report.summary())
+    return report
+
+
+def validate_tasks(ctx: StageContext, snapshot_id: str) -> FunnelReport:
+    """Judge every task not judged yet; the funnel as the database then holds it."""
+    started = time.monotonic()
+    snapshot = snapshot_of(ctx, snapshot_id)
+    _validate_pending(ctx, snapshot, docker_client())
+    report = funnel_report(ctx, snapshot_id)
+    report.seconds = {"validate": round(time.monotonic() - started, 2)}
+    with ctx.session() as session:
+        row = session.get(RepoSnapshot, snapshot_id)
+        assert row is not None
+        row.funnel = {**row.funnel, "counts": report.counts, "reasons": report.reasons}
+        session.add(row)
+    ctx.log.info(report.summary())
+    return report
 
 
 def _task_row(task: MinedTask, snapshot_id: str) -> RepoTask:
@@ -132,9 +252,12 @@ def _root_files(snapshot: Snapshot, commit: str) -> list[str]:
     return git("ls-tree", "--name-only", commit, cwd=snapshot.git_dir).split()
 
 
-def _build_images(ctx: StageContext, snapshot: Snapshot, base: str, client: Any) -> dict[str, int]:
+def _build_images(
+    ctx: StageContext, snapshot: Snapshot, base: str, client: Any
+) -> tuple[dict[str, int], dict[str, str]]:
     """A recipe per pending task; each distinct recipe's image built once (or found)."""
     counts: Counter[str] = Counter()
+    failures: dict[str, str] = {}
     with ctx.session() as session:
         pending = session.exec(
             select(RepoTask).where(RepoTask.snapshot_id == snapshot.id, RepoTask.status == "mined")
@@ -158,8 +281,8 @@ def _build_images(ctx: StageContext, snapshot: Snapshot, base: str, client: Any)
         with ctx.session() as session:
             row = session.get(EnvRecipe, recipe_id)
             if row is not None and row.status == "failed":
-                counts["failed"] += 1
-                counts["cache_hits"] += 1
+                counts["failed"] += 1  # recorded before: not retried, never built twice
+                failures[recipe_id] = row.reason
                 continue
         build = ensure_image(client, recipe, base, ctx.config.envs)
         counts[
@@ -182,7 +305,9 @@ def _build_images(ctx: StageContext, snapshot: Snapshot, base: str, client: Any)
                 row.build_time_s = round(build.seconds, 2)
             row.image_size_mb = build.size_mb
             session.add(row)
-    return {k: counts.get(k, 0) for k in ("recipes", "built", "cache_hits", "failed")}
+        if not build.image:
+            failures[recipe_id] = build.reason
+    return {k: counts.get(k, 0) for k in ("recipes", "built", "cache_hits", "failed")}, failures
 
 
 def _validate_pending(ctx: StageContext, snapshot: Snapshot, client: Any) -> None:
@@ -243,15 +368,12 @@ def _store_verdict(
             )
 
 
-def funnel_report(
-    ctx: StageContext,
-    snapshot_id: str,
-    source: str,
-    commits_scanned: int,
-    mining_rejections: Counter[str] | dict[str, int],
-) -> FunnelReport:
+def funnel_report(ctx: StageContext, snapshot_id: str) -> FunnelReport:
     """The funnel as the database holds it for this snapshot (all runs together)."""
     with ctx.session() as session:
+        snapshot = session.get(RepoSnapshot, snapshot_id)
+        if snapshot is None:
+            raise FactoryUserError(f"repository snapshot {snapshot_id!r} was never mined")
         tasks = session.exec(
             select(RepoTask)
             .where(RepoTask.snapshot_id == snapshot_id)
@@ -266,7 +388,9 @@ def funnel_report(
         "gradable": status["flaky"] + status["stable"],
         "stable": status["stable"],
     }
-    reasons: dict[str, dict[str, int]] = {"mined": dict(mining_rejections)}
+    reasons: dict[str, dict[str, int]] = {
+        "mined": dict(snapshot.funnel.get("mining_rejections", {}))
+    }
     for cut, stopped in (
         ("runnable", "not_runnable"),
         ("gradable", "not_gradable"),
@@ -275,8 +399,8 @@ def funnel_report(
         reasons[cut] = dict(Counter(_reason_key(t.reason) for t in tasks if t.status == stopped))
     return FunnelReport(
         snapshot_id=snapshot_id,
-        source=source,
-        commits_scanned=commits_scanned,
+        source=snapshot.source,
+        commits_scanned=snapshot.commits_scanned,
         counts=reached,
         reasons=reasons,
         tasks=[task_record(t) for t in tasks],
