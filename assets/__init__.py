@@ -4,6 +4,7 @@ from types import ModuleType
 
 from assets import (
     agreement,
+    environments,
     execution,
     generation,
     intake,
@@ -26,6 +27,7 @@ ASSET_MODULES: list[ModuleType] = [
     signoff,
     packaging,
     publishing,
+    environments,
 ]
 
 JOBS: list = jobs.JOBS

@@ -17,6 +17,7 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     asset,
 )
 
@@ -41,13 +42,14 @@ def stage_asset(
     group: str,
     description: str,
     kinds: set[str] | None = None,
+    partitions_def: PartitionsDefinition = batch_partitions,
 ) -> AssetsDefinition:
-    """The asset `name`: `run` for the partition's batch, after `deps`."""
+    """The asset `name`: `run` for the partition's batch (or repository), after `deps`."""
 
     @asset(
         name=name,
         deps=deps,
-        partitions_def=batch_partitions,
+        partitions_def=partitions_def,
         group_name=group,
         kinds=kinds,
         description=description,
@@ -66,9 +68,14 @@ def stage_asset(
     return _stage
 
 
-def stage_gate(stage: AssetsDefinition, suite: ModuleType) -> AssetChecksDefinition:
+def stage_gate(
+    stage: AssetsDefinition,
+    suite: ModuleType,
+    partitions_def: PartitionsDefinition = batch_partitions,
+) -> AssetChecksDefinition:
     """The blocking gate `<asset>_gate` on `stage`, from a suite module of `expectations/`."""
     return gate_check(
+        partitions_def=partitions_def,
         name=f"{stage.key.to_user_string()}_gate",
         asset=stage.key,
         description=suite.DESCRIPTION,

@@ -14,16 +14,18 @@ from dagster import (
 from stage_runs import stage_resources
 
 from assets.intake import prompts, prompts_gate
-from assets.partitions import BATCH_PARTITIONS_NAME, batch_partitions
+from assets.partitions import BATCH_PARTITIONS_NAME, batch_partitions, repo_partitions
 from definitions import defs
 from factory.intake.batch_id import batch_id_for
 from factory.intake.ingest import file_sha256
 from factory.settings import inbox_dir
 from sensors.inbox import INBOX_SENSOR
+from sensors.repo_inbox import REPO_INBOX_SENSOR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = REPO_ROOT / "tests" / "data" / "intake"
 GROUPS = {"pre_review", "post_review"}
+ENVIRONMENT_ASSETS = ["repository_tasks", "environment_images", "environment_tasks"]
 
 
 def test_asset_graph_has_prompts_with_its_blocking_gate() -> None:
@@ -40,10 +42,28 @@ def test_every_asset_of_the_chain_is_batch_partitioned_in_a_known_group() -> Non
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if not node.is_materializable:
+        if not node.is_materializable or node.group_name == "environments":
             continue
         assert node.partitions_def == batch_partitions, key
         assert node.group_name in GROUPS, key
+
+
+def test_environment_assets_are_partitioned_per_repository_snapshot_behind_a_gate() -> None:
+    graph = defs.resolve_asset_graph()
+    environment_keys = {
+        k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "environments"
+    }
+    assert environment_keys == {AssetKey(name) for name in ENVIRONMENT_ASSETS}
+    for name in ENVIRONMENT_ASSETS:
+        assert graph.get(AssetKey(name)).partitions_def == repo_partitions
+    assert graph.get(AssetKey("environment_images")).parent_keys == {AssetKey("repository_tasks")}
+    assert graph.get(AssetKey("environment_tasks")).parent_keys == {AssetKey("environment_images")}
+    gate = AssetCheckKey(AssetKey("environment_tasks"), "environment_tasks_gate")
+    assert graph.get_check_spec(gate).blocking
+    job = defs.resolve_job_def("environments_job")
+    assert job.partitions_def == repo_partitions
+    assert set(job.asset_layer.executable_asset_keys) == environment_keys
+    assert defs.resolve_sensor_def(REPO_INBOX_SENSOR).job_name == "environments_job"
 
 
 def test_jobs_select_by_group_and_sensor_targets_pre_review() -> None:
