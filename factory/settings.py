@@ -271,6 +271,8 @@ class PackagingSettings(_Section):
     version: str = ""  # empty: bump the minor version whenever the content changes
     rows_per_group: int = 10_000  # Parquet row group size; bounds the writer's memory
     rows_per_shard: int = 500_000  # rows per file before a new train-0000N file starts
+    # Every stable repository task (factory envs) goes into the `swe` config of each release.
+    repository_tasks: bool = True
 
 
 class PublishingSettings(_Section):

@@ -50,9 +50,13 @@ class ReleaseItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="release.id", index=True)
-    config: str = Field(max_length=20)  # dpo | rlvr | sft | reward
+    config: str = Field(max_length=20)  # dpo | rlvr | sft | reward | swe
     split: str = Field(max_length=20)  # train | test
     row_key: str = Field(max_length=100)  # the row's id column in the released file
-    prompt_id: int = Field(foreign_key="prompt.id", index=True)
+    # A prompt-based row names its prompt; a repository task's row (`swe`) names the task.
+    prompt_id: int | None = Field(default=None, foreign_key="prompt.id", index=True)
     pair_id: int | None = Field(default=None, foreign_key="preferencepair.id")
     candidate_id: int | None = Field(default=None, foreign_key="candidate.id")
+    instance_id: str | None = Field(
+        default=None, foreign_key="repotask.instance_id", index=True, max_length=200
+    )

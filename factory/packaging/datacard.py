@@ -14,6 +14,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from factory.packaging.licences import ReleaseLicence
 from factory.packaging.qa_report import QAReport
+from factory.packaging.repository_figures import repositories_markdown
 from factory.packaging.schemas import SCHEMAS
 from factory.signoff.records import sign_off_markdown
 
@@ -39,6 +40,10 @@ CONFIG_PURPOSE: dict[str, str] = {
     "rlvr": "Prompts with executable tests, for RL from verifiable rewards (GRPO and similar).",
     "sft": "Reference solutions and well-reviewed candidates as chat transcripts, for SFT.",
     "reward": "Single completions with reviewer dimension scores, for pointwise reward models.",
+    "swe": "Repository tasks in SWE-bench's schema (instance_id, repo, base_commit, patch, "
+    "test_patch, problem_statement, FAIL_TO_PASS, PASS_TO_PASS, environment_setup_commit, "
+    "version, created_at), each stable over repeated runs, with its environment image, the "
+    "image's dependency recipe, the test command and the command that grades a patch.",
 }
 
 SIMULATED_WARNING = (
@@ -126,6 +131,7 @@ def _body(facts: CardFacts) -> str:
         "rows each config holds.\n\n" + qa.languages_markdown(),
         "## Configs",
         "\n\n".join(_config_section(name, splits) for name, splits in configs.items()),
+        *(_repository_section(qa) if "swe" in configs else []),
         "## Loading",
         _loading(facts["repo_name"], version, "dpo" if "dpo" in configs else first, configs),
         "## Quality assurance",
@@ -144,6 +150,24 @@ def _body(facts: CardFacts) -> str:
         _contamination_text(qa),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _repository_section(qa: QAReport) -> list[str]:
+    return [
+        "## Repository tasks",
+        "Each `swe` row is a real repository at a real commit, mined from its history: the "
+        "funnel below says how many commits were scanned and how many tasks stayed runnable "
+        "(the project installs and its suite collects at the base commit), gradable (tests "
+        "fail before the gold patch and pass after it; the empty patch resolves nothing) and "
+        "stable (identical outcomes over repeated runs). Inside a task's environment there is "
+        "one commit (the base, re-created), no remote, tag or reflog, and no network; "
+        "pull-request numbers, hashes and links were scrubbed from the statements.\n\n"
+        + repositories_markdown(qa.repositories),
+        "To grade a patch the factory's way: `factory envs grade INSTANCE_ID PATCH_FILE` "
+        "(resolved when every FAIL_TO_PASS and PASS_TO_PASS test passes). A harness of your "
+        "own runs `test_command` in the row's `image` after applying the patch and "
+        "`test_patch` at `base_commit`.",
+    ]
 
 
 def _slug(text: str) -> str:

@@ -28,6 +28,7 @@ from factory.packaging.safety import SFT_REFERENCE_UNSAFE, SFT_UNSAFE, high_seve
 from factory.packaging.selection import PairSelection, select_pairs
 from factory.packaging.sft import best_candidate
 from factory.packaging.splits import assign_splits, cluster_keys
+from factory.packaging.swe import SPLIT, SweTask, load_swe_tasks
 from factory.settings import FactoryConfig
 from factory.vocab import Verdict
 
@@ -48,6 +49,7 @@ class ReleasePlan:
     selection: PairSelection | None = None  # kept for the QA report, which shows the same counts
     licence: ReleaseLicence | None = None
     contaminated_included: int = 0  # flagged prompts in some config of the release
+    swe: list[tuple[str, SweTask]] = field(default_factory=list)  # stable repository tasks
 
     @property
     def languages(self) -> list[str]:
@@ -139,6 +141,8 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
             f"batch(es) {', '.join(batch_ids)} have no usable preference pair to release "
             f"(tasks excluded by reason: {reasons}); finish the reviews first"
         )
+    if packaging.repository_tasks:
+        plan.swe = [(SPLIT, task) for task in load_swe_tasks(session)]
     return plan
 
 

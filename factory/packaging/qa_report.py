@@ -35,6 +35,11 @@ from factory.packaging.language_figures import (
     language_figures,
     languages_markdown,
 )
+from factory.packaging.repository_figures import (
+    RepositoryFunnel,
+    repositories_markdown,
+    repository_funnels,
+)
 from factory.packaging.selection import (
     ADJUDICATED,
     AGREED,
@@ -109,6 +114,7 @@ class QAReport:
     judge: JudgeAgreement = field(default_factory=JudgeAgreement)  # LLM judge vs reviewers
     expert_gold: ExpertGoldFigures = field(default_factory=lambda: ExpertGoldFigures(0))
     languages: list[LanguageFigures] = field(default_factory=list)  # most prompts first
+    repositories: list[RepositoryFunnel] = field(default_factory=list)  # the environment funnel
 
     @property
     def passed(self) -> bool:
@@ -165,6 +171,7 @@ class QAReport:
             "judge_agreement": self.judge.to_dict(),
             "expert_gold": self.expert_gold.to_dict(),
             "languages": {f.language: f.to_dict() for f in self.languages},
+            "repositories": [f.to_dict() for f in self.repositories],
         }
 
     def languages_markdown(self) -> str:
@@ -208,6 +215,8 @@ class QAReport:
             _funnel_table(self.funnel),
             "## Languages",
             self.languages_markdown(),
+            "## Repository tasks (environment funnel)",
+            repositories_markdown(self.repositories),
             "## Intake refusals",
             _count_table("reason", self.dropped),
             "## Execution outcomes (first run per candidate, references aside)",
@@ -256,6 +265,7 @@ def build_qa_report(
     selection: PairSelection | None = None,
     review_settings: ReviewSettings | None = None,
     packaged_items: Iterable[tuple[str, int]] | None = None,
+    repository_tasks: list[str] | None = None,
 ) -> QAReport:
     """The QA report for `batch_ids`; `packaged` is {config: {split: rows}} of what was written,
     and `packaged_items` the same rows as (config, prompt id), counted per language.
@@ -311,6 +321,7 @@ def build_qa_report(
         judge=judge_agreement(session, batch_ids),
         expert_gold=expert_gold_figures(session, batch_ids),
         languages=language_figures(session, batch_ids, packaged_items),
+        repositories=repository_funnels(session, repository_tasks),
     )
 
 

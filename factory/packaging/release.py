@@ -71,7 +71,12 @@ def build_release(
                 session,
                 batch_ids,
                 packaged=staged.counts,
-                packaged_items=[(item.config, item.prompt_id) for item in staged.items],
+                packaged_items=[
+                    (item.config, item.prompt_id)
+                    for item in staged.items
+                    if item.prompt_id is not None
+                ],
+                repository_tasks=[task.task.instance_id for _, task in plan.swe],
                 simulated=plan.simulated,
                 agreement_settings=config.agreement,
                 selection=plan.selection,
@@ -217,6 +222,7 @@ def _insert_items(session: Session, release_id: int | None, staged: StagedData) 
             "prompt_id": item.prompt_id,
             "pair_id": item.pair_id,
             "candidate_id": item.candidate_id,
+            "instance_id": item.instance_id,
         }
         for item in staged.items
     ]

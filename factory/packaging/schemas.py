@@ -94,10 +94,35 @@ REWARD = pa.schema(
     ]
 )
 
+SWE = pa.schema(
+    [
+        pa.field("instance_id", pa.string(), nullable=False),
+        pa.field("repo", pa.string(), nullable=False),
+        pa.field("base_commit", pa.string(), nullable=False),
+        pa.field("patch", pa.string(), nullable=False),
+        pa.field("test_patch", pa.string(), nullable=False),
+        pa.field("problem_statement", pa.string(), nullable=False),
+        pa.field("hints_text", pa.string()),
+        pa.field("created_at", pa.string()),
+        pa.field("version", pa.string()),
+        pa.field("FAIL_TO_PASS", pa.string(), nullable=False),  # JSON list, as SWE-bench's
+        pa.field("PASS_TO_PASS", pa.string(), nullable=False),
+        pa.field("environment_setup_commit", pa.string()),
+        pa.field("language", pa.string()),
+        pa.field("image", pa.string()),
+        pa.field("image_recipe", pa.string()),
+        pa.field("test_files", pa.list_(pa.string())),
+        pa.field("test_command", pa.string()),
+        pa.field("grade_command", pa.string()),
+        pa.field("snapshot_id", pa.string()),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "dpo": DPO,
     "dpo_conversational": DPO_CONVERSATIONAL,
     "rlvr": RLVR,
     "sft": SFT,
     "reward": REWARD,
+    "swe": SWE,
 }

@@ -15,10 +15,11 @@ from factory.packaging.reward import reward_row
 from factory.packaging.rlvr import rlvr_row
 from factory.packaging.schemas import SCHEMAS
 from factory.packaging.sft import candidate_row, reference_row
+from factory.packaging.swe import SWE, swe_row
 from factory.packaging.writer import DatasetWriter
 from factory.settings import FactoryConfig
 
-CONFIG_ORDER = (STANDARD, CONVERSATIONAL, "rlvr", "sft", "reward")
+CONFIG_ORDER = (STANDARD, CONVERSATIONAL, "rlvr", "sft", "reward", SWE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,10 @@ class ItemRef:
     config: str
     split: str
     row_key: str
-    prompt_id: int
+    prompt_id: int | None
     pair_id: int | None = None
     candidate_id: int | None = None
+    instance_id: str | None = None  # a repository task's row
 
 
 @dataclass(slots=True)
@@ -88,6 +90,12 @@ def write_plan(plan: ReleasePlan, folder: Path, config: FactoryConfig) -> Staged
             writer.write("reward", split, row)
             items.append(
                 ItemRef("reward", split, row["id"], prompt.prompt_id, None, candidate.candidate_id)
+            )
+        for split, task in plan.swe:
+            row = swe_row(task)
+            writer.write(SWE, split, row)
+            items.append(
+                ItemRef(SWE, split, row["instance_id"], None, instance_id=row["instance_id"])
             )
     return StagedData(counts=writer.counts(), files=writer.files, items=items)
 
