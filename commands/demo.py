@@ -6,7 +6,9 @@ The sample batch is HumanEval plus problems written for this project in other la
 review queue with SIMULATED reviewers (for demonstration only), signs the batch off as a
 SIMULATED calibrator (the sign-off packaging waits for), then runs `post_review_job` with the
 demo-only overrides in DEMO_OVERRIDES (simulated reviews allowed, local target), so the release
-is built, marked simulated in its data card, and published locally. Runs use the Dagster
+is built, marked simulated in its data card, and published locally. Before packaging it runs
+`environments_job` on a real repository's history (`--repo`, a fixture bundle by default), so
+the release's `swe` config holds its stable repository tasks. Runs use the Dagster
 instance under FACTORY_HOME, so `make ui` shows them afterwards.
 Running it again reuses what is done: a batch through `pre_review_job` is not run again.
 """
@@ -14,6 +16,7 @@ Running it again reuses what is done: a batch through `pre_review_job` is not ru
 import argparse
 import hashlib
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -33,6 +36,11 @@ if TYPE_CHECKING:
 
 PRE_REVIEW_JOB = "pre_review_job"
 POST_REVIEW_JOB = "post_review_job"
+ENVIRONMENTS_JOB = "environments_job"
+# A real project's whole history (cachetools, MIT), for the repository-environment funnel.
+FIXTURE_REPO = (
+    Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "repos" / "cachetools.bundle"
+)
 DEMO_CONFIG_NAME = "factory.demo.yaml"
 # The progress lines replace Dagster's console log; full logs stay in the UI's run view.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -50,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reviewers", type=int, default=3, help="how many simulated reviewers complete the queue"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated reviewers")
+    parser.add_argument(
+        "--repo",
+        default=str(FIXTURE_REPO),
+        help="a repository (path, git bundle or URL) for the environment funnel; '' skips it",
+    )
 
 
 def sample_batch(inbox: Path, limit: int) -> Path:
@@ -89,6 +102,8 @@ DEMO_OVERRIDES: dict[str, dict[str, object]] = {
     },
     # Simulated labels never leave the machine from the demo, whatever the active target.
     "publishing": {"target": "local"},
+    # The repository funnel mines the newest ten candidate commits (of hundreds), to stay quick.
+    "envs": {"max_tasks": 10},
 }
 
 
@@ -245,6 +260,57 @@ def report_release(partition: str, reporter: Reporter) -> bool:
     return True
 
 
+def run_environments(
+    defs: "Definitions",
+    instance: "DagsterInstance",
+    repo: str,
+    home: Path,
+    reporter: Reporter,
+    run_config: dict[str, Any],
+) -> None:
+    """The environment funnel on one repository, through the repository inbox and
+    `environments_job`; its stable tasks join the release's `swe` config. Skipped, saying why,
+    without a repository or a Docker engine."""
+    from assets.partitions import REPO_PARTITIONS_NAME
+    from factory.envs.images import EnvironmentUnavailableError, docker_client
+    from factory.envs.inbox import repo_inbox, snapshot_id_of
+    from factory.errors import FactoryUserError
+
+    if not repo:
+        return
+    source = Path(repo)
+    if not source.exists() and "://" not in repo:
+        reporter.say(f"environment funnel skipped: no repository at {repo} (give one: --repo)")
+        return
+    try:
+        docker_client()
+    except EnvironmentUnavailableError as exc:
+        reporter.say(f"environment funnel skipped: {exc}", "yellow")
+        return
+    folder = repo_inbox(home / "inbox")
+    folder.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        target = folder / source.name
+        if not target.exists():
+            shutil.copyfile(source, target)
+        repo = str(target.resolve())
+    else:
+        (folder / "demo.repos").write_text(f"{repo}\n")
+    try:
+        partition = snapshot_id_of(repo)
+    except FactoryUserError as exc:
+        reporter.say(f"environment funnel skipped: {exc}", "yellow")
+        return
+    reporter.say(f"repository {repo}: snapshot {partition} (environment funnel)")
+    if not instance.has_dynamic_partition(REPO_PARTITIONS_NAME, partition):
+        instance.add_dynamic_partitions(REPO_PARTITIONS_NAME, [partition])
+    earlier = succeeded_before(instance, ENVIRONMENTS_JOB, partition)
+    if earlier:
+        reporter.say(f"{ENVIRONMENTS_JOB} already succeeded for {partition} (run {earlier})")
+    elif not run_job(defs, ENVIRONMENTS_JOB, partition, instance, reporter, run_config):
+        reporter.say("the release goes on without repository tasks", "yellow")
+
+
 def print_next_steps(partition: str, port: int, reporter: Reporter) -> None:
     reporter.say(f"open the Dagster UI: make ui → http://127.0.0.1:{port}", "bold cyan")
     reporter.say(
@@ -292,6 +358,7 @@ def run(args: argparse.Namespace) -> int:
         reporter.say(f"{PRE_REVIEW_JOB} already succeeded for {partition} (run {earlier})")
     elif not run_job(defs, PRE_REVIEW_JOB, partition, instance, reporter, settings_override):
         return 1
+    run_environments(defs, instance, args.repo, home, reporter, settings_override)
     simulate(partition, load_config(config_path), args, reporter)
     if not sign_off_simulated(partition, reporter):
         return 1
@@ -304,4 +371,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(argparse.Namespace(port=3000, limit=0, reviewers=3, seed=0)))
+    sys.exit(
+        run(argparse.Namespace(port=3000, limit=0, reviewers=3, seed=0, repo=str(FIXTURE_REPO)))
+    )

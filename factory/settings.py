@@ -291,8 +291,10 @@ class EnvsSettings(_Section):
     stability_runs: int = 3  # before and after each run this many times, outcomes identical
     max_patch_lines: int = 1500  # a larger gold patch is left out at mining, with the reason
     min_statement_chars: int = 20  # shorter commit texts are no problem statement
-    # Rewrite each statement through the generation client into an issue that hides the fix.
+    # Rewrite each statement through the generation client into an issue that hides the fix
+    # (needs generation.base_url; the model is rewrite_model, else generation.models[0]).
     rewrite_statements: bool = False
+    rewrite_model: str = ""
     test_timeout_s: float = 300.0  # one test phase inside a task's environment
     prepare_timeout_s: float = 300.0  # installing the project itself in the environment
     build_timeout_s: float = 900.0  # one dependency recipe's image

@@ -8,6 +8,7 @@ second run builds nothing and duplicates nothing.
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from factory.envs.ecosystems import ECOSYSTEMS, Recipe
 from factory.envs.images import base_image, docker_client, ensure_image, recipe_hash
 from factory.envs.mining import MinedTask, mine, read_file_at
 from factory.envs.source import Snapshot, existing_snapshot, open_snapshot
+from factory.envs.statements import rewrite_statement
 from factory.envs.validation import Verdict, decide, validation_phases
 from factory.envs.workspace import workspace_tar
 from factory.errors import FactoryUserError
@@ -167,6 +169,7 @@ def mine_repository(ctx: StageContext, source: str, expected_id: str = "") -> Mi
         max_patch_lines=settings.max_patch_lines,
         min_statement_chars=settings.min_statement_chars,
     )
+    rewrite = _rewriter(ctx)
     new = 0
     with ctx.session() as session:
         row = session.get(RepoSnapshot, snapshot.id) or RepoSnapshot(
@@ -177,7 +180,10 @@ def mine_repository(ctx: StageContext, source: str, expected_id: str = "") -> Mi
         session.add(row)
         for task in mined.tasks:
             if session.get(RepoTask, task.instance_id) is None:
-                session.add(_task_row(task, snapshot.id))
+                task_row = _task_row(task, snapshot.id)
+                if rewrite is not None:
+                    rewrite(task_row)
+                session.add(task_row)
                 new += 1
     report = MiningReport(
         snapshot.id, mined.commits_scanned, len(mined.tasks), new, dict(mined.rejected),
@@ -185,6 +191,31 @@ def mine_repository(ctx: StageContext, source: str, expected_id: str = "") -> Mi
     )  # fmt: skip
     ctx.log.info(report.summary())
     return report
+
+
+def _rewriter(ctx: StageContext) -> Callable[[RepoTask], None] | None:
+    """Rewrites a new task's statement into an issue (envs.rewrite_statements), or None."""
+    settings = ctx.config.envs
+    if not settings.rewrite_statements:
+        return None
+    client = ctx.chat_client()
+    model = settings.rewrite_model or next(iter(ctx.config.generation.models), "")
+    if client is None or not model:
+        raise FactoryUserError(
+            "envs.rewrite_statements needs an OpenAI-compatible server (generation.base_url) "
+            "and a model (envs.rewrite_model or generation.models)"
+        )
+    max_tokens = ctx.config.generation.max_tokens
+
+    def rewrite(row: RepoTask) -> None:
+        result = rewrite_statement(client, model, row.problem_statement, max_tokens)
+        row.validation = {"commit_statement": row.problem_statement}
+        if result.rewritten:
+            row.problem_statement, row.statement_source = result.text, "rewritten"
+        else:
+            ctx.log.warning("%s: statement kept: %s", row.instance_id, result.problem)
+
+    return rewrite
 
 
 def snapshot_of(ctx: StageContext, snapshot_id: str) -> Snapshot:
@@ -350,7 +381,7 @@ def _store_verdict(
             return  # judged meanwhile by another run: keep that
         row.status, row.reason = verdict.status, verdict.reason[:4000]
         row.FAIL_TO_PASS, row.PASS_TO_PASS = verdict.fail_to_pass, verdict.pass_to_pass
-        row.validation = verdict.details
+        row.validation = {**row.validation, **verdict.details}
         session.add(row)
         for phase in phases:
             session.add(

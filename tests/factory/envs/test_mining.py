@@ -5,10 +5,13 @@ from pathlib import Path
 
 import pytest
 from git_builders import adder_repo
+from sqlalchemy import Engine
+from sqlmodel import select
 
 from factory.envs.mining import instance_id, mine, problem_statement
 from factory.envs.source import open_snapshot, repo_name
 from factory.errors import FactoryUserError
+from factory.models import RepoTask
 
 LIMITS = {"max_tasks": 0, "max_patch_lines": 1500, "min_statement_chars": 20}
 
@@ -100,3 +103,45 @@ def test_problem_statements_drop_merge_boilerplate_and_trailers(
     message: str, statement: str
 ) -> None:
     assert problem_statement(message) == statement
+
+
+def test_statements_are_rewritten_into_issues_through_the_generation_client(
+    tmp_path: Path, engine: Engine
+) -> None:
+    from stand_ins.openai_server import running_stand_in
+
+    from factory.envs.funnel import mine_repository
+    from factory.settings import FactoryConfig
+    from factory.stages.context import StageContext
+
+    builder = adder_repo(tmp_path / "adder")
+    issue = "add(2, 3) returns -1 (see https://github.com/dev/adder/pull/12 ) but 5 is expected."
+
+    with running_stand_in(reply=lambda body: issue) as server:
+        config = FactoryConfig.model_validate(
+            {
+                "generation": {"base_url": server.base_url, "models": ["writer"]},
+                "envs": {"rewrite_statements": True},
+            }
+        )
+        ctx = StageContext(config=config, engine=engine)
+        report = mine_repository(ctx, str(builder.path))
+        [request] = server.requests
+    assert report.new_tasks == 1
+    assert request["model"] == "writer" and "subtracts" in request["messages"][-1]["content"]
+    with ctx.session() as session:
+        [task] = session.exec(select(RepoTask)).all()
+    assert task.statement_source == "rewritten"
+    assert task.problem_statement == "add(2, 3) returns -1 (see [link removed] ) but 5 is expected."
+    assert task.validation["commit_statement"].startswith("add() subtracts instead of adding")
+
+
+def test_a_rewrite_without_a_server_is_a_clear_error(tmp_path: Path, engine: Engine) -> None:
+    from factory.envs.funnel import mine_repository
+    from factory.settings import FactoryConfig
+    from factory.stages.context import StageContext
+
+    config = FactoryConfig.model_validate({"envs": {"rewrite_statements": True}})
+    ctx = StageContext(config=config, engine=engine)
+    with pytest.raises(FactoryUserError, match="generation.base_url"):
+        mine_repository(ctx, str(adder_repo(tmp_path / "adder").path))
