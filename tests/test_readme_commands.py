@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from factory.models import Reviewer
 from factory.publishing.hub import HubPublisher
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURE_REPOS = REPO.parent / "shared" / "fixtures" / "repos"
 README = REPO / "README.md"
 PASSWORD = "correct horse battery staple"  # noqa: S105 (typed at the prompt in a test)
 
@@ -65,6 +67,15 @@ COVERED = {
     ".venv/bin/python bench/review_load.py": "test_benchmarks",
     ".venv/bin/python bench/packaging_bench.py": "test_benchmarks",
     ".venv/bin/python bench/languages_bench.py --quick": "test_benchmarks",
+    ".venv/bin/python bench/environments_bench.py": "test_benchmarks",
+    ".venv/bin/factory envs build ../shared/fixtures/repos/cachetools.bundle --max-tasks 5": (
+        "test_envs_commands"
+    ),
+    ".venv/bin/factory envs grade INSTANCE_ID PATCH_FILE": "test_envs_commands",
+    ".venv/bin/factory envs run INSTANCE_ID -- git log --oneline --all": "test_envs_commands",
+    "mkdir -p .factory/inbox/repos && cp my-repo.bundle .factory/inbox/repos/": (
+        "test_a_repository_copied_into_the_inbox_is_picked_up"
+    ),
     "make lint": "test_make_format_and_lint",
     "make format": "test_make_format_and_lint",
 }
@@ -191,6 +202,53 @@ def test_a_batch_copied_into_the_inbox_is_picked_up(
     engine = open_database(f"sqlite:///{tmp_path / 'example.db'}")
     report = ingest_batch(engine, copied, FactoryConfig())
     assert (report.received, report.accepted) == (1, 1), report.rejections
+
+
+def _readme_command(start: str) -> str:
+    [command] = [c for c in shown_commands() if c.startswith(start)]
+    return command
+
+
+@pytest.mark.slow
+def test_envs_commands(demo: DemoHome) -> None:
+    from factory.db import open_database
+    from factory.models import RepoTask
+
+    build = run(_readme_command(".venv/bin/factory envs build"), cwd=REPO, env=demo.env(),
+                timeout=1200)  # fmt: skip
+    assert re.search(r"^stable\s+[1-9]", build, re.MULTILINE), build
+    instance = re.findall(r"^(cachetools-[0-9a-f]{10})\s+stable", build, re.MULTILINE)[0]
+    with Session(open_database(f"sqlite:///{demo.home / 'factory.db'}")) as session:
+        task = session.get(RepoTask, instance)
+        assert task is not None
+    patch_file = demo.cwd / "fix.diff"
+    patch_file.write_text(task.patch)
+    grade = _readme_command(".venv/bin/factory envs grade")
+    graded = run(grade.replace("INSTANCE_ID", instance).replace("PATCH_FILE", str(patch_file)),
+                 cwd=REPO, env=demo.env(), timeout=600)  # fmt: skip
+    result = json.loads(graded)
+    assert result["resolved"] is True and set(result["FAIL_TO_PASS"].values()) == {"passed"}
+    inside = _readme_command(".venv/bin/factory envs run").replace("INSTANCE_ID", instance)
+    log = run(inside, cwd=REPO, env=demo.env(), timeout=600)
+    assert len(log.strip().splitlines()) == 1 and log.split()[1] == "base"
+
+
+@pytest.mark.slow
+def test_a_repository_copied_into_the_inbox_is_picked_up(
+    demo: DemoHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import build_sensor_context
+
+    from sensors.repo_inbox import repo_inbox_sensor
+
+    shutil.copyfile(FIXTURE_REPOS / "humanize.bundle", demo.cwd / "my-repo.bundle")
+    command = _readme_command("mkdir -p .factory/inbox/repos")
+    run(command, cwd=demo.cwd, env=demo.env(), timeout=30)
+    copied = demo.home / "inbox" / "repos" / "my-repo.bundle"
+    os.utime(copied, (time.time() - 60, time.time() - 60))  # settled, as after a while
+    monkeypatch.setenv("FACTORY_HOME", str(demo.home))
+    result = repo_inbox_sensor(build_sensor_context())
+    assert "my-repo@c3a124cdeb27" in [r.partition_key for r in result.run_requests]
 
 
 def _type_password_twice(command: str, cwd: Path, env: dict[str, str]) -> str:
@@ -322,6 +380,7 @@ def test_make_format_and_lint() -> None:
 
 
 BENCHMARKS = [
+    "environments_bench.py",
     "generation_bench.py",
     "languages_bench.py",
     "packaging_bench.py",
