@@ -6,6 +6,7 @@ judged is not judged again, and a recipe's image (or its recorded failure) is re
 second run builds nothing and duplicates nothing.
 """
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -427,7 +428,7 @@ def funnel_report(ctx: StageContext, snapshot_id: str) -> FunnelReport:
         ("gradable", "not_gradable"),
         ("stable", "flaky"),
     ):
-        reasons[cut] = dict(Counter(_reason_key(t.reason) for t in tasks if t.status == stopped))
+        reasons[cut] = dict(Counter(reason_key(t.reason) for t in tasks if t.status == stopped))
     return FunnelReport(
         snapshot_id=snapshot_id,
         source=snapshot.source,
@@ -438,12 +439,13 @@ def funnel_report(ctx: StageContext, snapshot_id: str) -> FunnelReport:
     )
 
 
-def _reason_key(reason: str) -> str:
+def reason_key(reason: str) -> str:
     """Reasons grouped for counting: the part before the details (after the first colon; the
     second for an environment's reason, which names its own cause first)."""
     parts = reason.split(":")
     keep = 2 if parts[0] == "environment" and len(parts) > 2 else 1
-    return ":".join(parts[:keep]).strip()[:200] or "unknown"
+    key = re.sub(r"\s*\([^)]*\)\s*$", "", ":".join(parts[:keep]).strip())  # e.g. file names
+    return key[:200] or "unknown"
 
 
 def task_record(task: RepoTask) -> dict[str, Any]:
