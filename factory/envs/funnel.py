@@ -17,8 +17,14 @@ from typing import Any
 from sqlmodel import select
 
 from factory.envs.container import SessionRunner
-from factory.envs.ecosystems import ECOSYSTEMS, Recipe
-from factory.envs.images import base_image, docker_client, ensure_image, recipe_hash
+from factory.envs.ecosystems import ECOSYSTEMS, EnvBuildError, Recipe
+from factory.envs.images import (
+    base_image,
+    docker_client,
+    ensure_image,
+    image_of,
+    recipe_hash,
+)
 from factory.envs.mining import MinedTask, mine, read_file_at
 from factory.envs.source import Snapshot, existing_snapshot, open_snapshot
 from factory.envs.statements import rewrite_statement
@@ -361,8 +367,13 @@ def _validate_pending(ctx: StageContext, snapshot: Snapshot, client: Any) -> Non
         phases = validation_phases(
             ecosystem, task.test_files, task.patch, task.test_patch, settings.stability_runs
         )
+        try:
+            image = image_of(client, recipe, settings)
+        except EnvBuildError as exc:
+            _store_verdict(ctx, task, Verdict("not_runnable", f"environment: {exc}"), [])
+            return
         result = runner.run(
-            recipe.image, ecosystem, workspace_tar(snapshot.git_dir, task.base_commit), phases
+            image, ecosystem, workspace_tar(snapshot.git_dir, task.base_commit), phases
         )
         verdict = decide(result, settings.stability_runs)
         _store_verdict(ctx, task, verdict, result.phases)

@@ -17,6 +17,7 @@ import docker.errors
 
 from factory.envs.ecosystems import ECOSYSTEMS, EnvBuildError, Recipe
 from factory.errors import FactoryUserError
+from factory.models import EnvRecipe as EnvRecipeRow
 from factory.sandbox.image import BUILD_HINT, default_image
 from factory.settings import EnvsSettings, factory_home
 
@@ -155,3 +156,21 @@ def _layer_mb(client: docker.DockerClient, image: docker.models.images.Image, ba
     except docker.errors.ImageNotFound:
         below = 0.0
     return round(max(0.0, float(image.attrs.get("Size", 0)) - below) / 1e6, 1)
+
+
+def image_of(client: docker.DockerClient, row: EnvRecipeRow, settings: EnvsSettings) -> str:
+    """The built image of a recorded recipe, rebuilt from its spec if it was pruned since.
+
+    Raises EnvBuildError when the rebuild fails."""
+    try:
+        client.images.get(row.image)
+        return row.image
+    except docker.errors.ImageNotFound:
+        pass
+    spec = {k: v for k, v in row.spec.items() if k != "notes"}
+    build = ensure_image(
+        client, Recipe(ecosystem=row.ecosystem, spec=spec), row.base_image, settings
+    )
+    if not build.image:
+        raise EnvBuildError(build.reason)
+    return build.image

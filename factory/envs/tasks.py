@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from factory.envs.container import Phase, SessionRunner
-from factory.envs.ecosystems import ECOSYSTEMS, Ecosystem
+from factory.envs.ecosystems import ECOSYSTEMS, Ecosystem, EnvBuildError
 from factory.envs.grading import grade, grading_phases, touched_paths
-from factory.envs.images import docker_client
+from factory.envs.images import docker_client, image_of
 from factory.envs.source import existing_snapshot
 from factory.envs.workspace import workspace_tar
 from factory.errors import FactoryUserError
@@ -41,9 +41,15 @@ def task_environment(ctx: StageContext, instance_id: str) -> TaskEnvironment:
         )
     assert snapshot is not None
     repo = existing_snapshot(snapshot.id, snapshot.source)
+    try:
+        image = image_of(docker_client(), recipe, ctx.config.envs)
+    except EnvBuildError as exc:
+        raise FactoryUserError(
+            f"task {instance_id!r}: its environment cannot be rebuilt: {exc}"
+        ) from exc
     return TaskEnvironment(
         task=task,
-        image=recipe.image,
+        image=image,
         ecosystem=ECOSYSTEMS[recipe.ecosystem],
         workspace=workspace_tar(repo.git_dir, task.base_commit),
     )

@@ -164,3 +164,15 @@ def test_a_second_build_builds_no_image_and_creates_no_duplicate(
         assert session.exec(validation_runs).one() <= runs_before
         assert len(session.exec(select(EnvRecipe)).all()) == 1
     assert engine is not None
+
+
+def test_a_pruned_environment_image_is_rebuilt_from_its_recipe(
+    ctx: StageContext, built: dict
+) -> None:
+    client = docker_client()
+    with ctx.session() as session:
+        [recipe] = session.exec(select(EnvRecipe)).all()
+    client.images.remove(recipe.image, force=True)
+    instance_id = stable_ids(built["report"])[0]
+    assert grade_patch(ctx, instance_id, None, "gold")["resolved"]
+    assert client.images.get(recipe.image)
