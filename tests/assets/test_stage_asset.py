@@ -1,8 +1,9 @@
-"""Every asset module has the one shape: a stage asset and its blocking `<asset>_gate`."""
+"""Every asset module of the chain has the one shape: a stage asset and its blocking
+`<asset>_gate`; the environment funnel's module is three stage assets behind one gate."""
 
 from dagster import AssetChecksDefinition, AssetsDefinition, MetadataValue
 
-from assets import ASSET_MODULES
+from assets import ASSET_MODULES, environments
 from assets.stage import dagster_metadata
 from factory.stages.report import FilePath, Markdown, Metadata, StageReport, Url
 
@@ -10,6 +11,8 @@ from factory.stages.report import FilePath, Markdown, Metadata, StageReport, Url
 def test_each_asset_module_holds_one_asset_and_its_blocking_gate() -> None:
     chain = []
     for module in ASSET_MODULES:
+        if module is environments:
+            continue
         values = [getattr(module, name) for name in dir(module) if not name.startswith("_")]
         checks = [v for v in values if isinstance(v, AssetChecksDefinition)]
         assets = [v for v in values if isinstance(v, AssetsDefinition) and v not in checks]
@@ -30,6 +33,24 @@ def test_each_asset_module_holds_one_asset_and_its_blocking_gate() -> None:
         "release_package",
         "published_release",
     ]
+
+
+def test_the_environment_module_is_three_stage_assets_behind_one_gate() -> None:
+    values = [getattr(environments, n) for n in dir(environments) if not n.startswith("_")]
+    checks = [v for v in values if isinstance(v, AssetChecksDefinition)]
+    assets = [v for v in values if isinstance(v, AssetsDefinition) and v not in checks]
+    assert {a.key.to_user_string() for a in assets} == {
+        "repository_tasks",
+        "environment_images",
+        "environment_tasks",
+    }
+    [gate] = checks
+    [spec] = gate.check_specs
+    assert (spec.name, spec.asset_key.to_user_string(), spec.blocking) == (
+        "environment_tasks_gate",
+        "environment_tasks",
+        True,
+    )
 
 
 class _Report(StageReport):
