@@ -60,14 +60,13 @@ class PooledSandbox:
         failure = ""
         grace = job.compile_timeout_s if job.language != "python" else 0.0
         try:
-            self._exchange(job)
+            header, code, tests = self._exchange(job)  # built once, sent on every attempt
         except (KeyError, ValueError) as exc:  # a job no plug-in can run: the caller's error
             raise ValueError(str(exc).strip('"')) from None
         for _attempt in range(2):
             server = None
             try:
                 server = self._acquire()
-                header, code, tests = self._exchange(job)
                 report = server.submit(
                     header, code, tests, timeout_s=job.timeout_s + grace + _EXCHANGE_GRACE_S
                 )
