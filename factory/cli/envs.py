@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from factory.envs import tasks
-from factory.envs.funnel import FunnelReport
+from factory.envs.funnel import FunnelReport, reasons_text
 from factory.errors import FactoryUserError
 from factory.stages.context import StageContext
 
@@ -69,8 +69,7 @@ def render_funnel(report: FunnelReport) -> str:
     cuts = list(report.counts.items())
     for cut, count in cuts:
         reasons = report.reasons.get(cut, {})
-        shown = "; ".join(f"{n} {why}" for why, n in sorted(reasons.items(), key=lambda x: -x[1]))
-        lines.append(f"{cut:<10} {count:>6}  {shown}")
+        lines.append(f"{cut:<10} {count:>6}  {reasons_text(reasons)}")
     images = report.images
     lines += [
         "",
@@ -96,10 +95,26 @@ def _grade(ctx: StageContext, args: argparse.Namespace) -> int:
         path = Path(args.patch)
         if not path.is_file():
             raise FactoryUserError(f"patch {args.patch!r}: no such file (or use `gold`, `empty`)")
-        source, text = path.name, path.read_text(encoding="utf-8", errors="surrogateescape")
+        source, text = path.name, read_patch(path)
     result = tasks.grade_patch(ctx, args.instance_id, text, source)
     print(json.dumps(result, indent=2))
     return 0 if result["resolved"] else 1
+
+
+def read_patch(path: Path) -> str:
+    """A patch file's text; refused, naming the file and the reason, unless it is UTF-8 text
+    without NUL characters (git's binary patches are base85 text, so they pass)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FactoryUserError(
+            f"patch {str(path)!r}: not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+    if "\0" in text:
+        offset = text.index("\0")
+        raise FactoryUserError(f"patch {str(path)!r}: a NUL character at offset {offset}")
+    return text
 
 
 def _run(ctx: StageContext, args: argparse.Namespace) -> int:

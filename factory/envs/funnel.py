@@ -25,13 +25,14 @@ from factory.envs.images import (
     image_of,
     recipe_hash,
 )
-from factory.envs.mining import MinedTask, mine, read_file_at
+from factory.envs.mining import MinedTask, ecosystem_at, mine, read_file_at
 from factory.envs.source import Snapshot, existing_snapshot, open_snapshot
 from factory.envs.statements import rewrite_statement
 from factory.envs.validation import Verdict, decide, validation_phases
 from factory.envs.workspace import workspace_tar
 from factory.errors import FactoryUserError
 from factory.models import EnvRecipe, EnvRun, RepoSnapshot, RepoTask
+from factory.models.storable_text import escape_unstorable
 from factory.stages.context import StageContext
 from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
 
@@ -57,8 +58,7 @@ class FunnelReport(StageReport):
         rows = []
         for cut in CUTS:
             left = self.reasons.get(cut, {})
-            shown = "; ".join(f"{n} {why}" for why, n in sorted(left.items(), key=lambda x: -x[1]))
-            rows.append([cut, self.counts.get(cut, 0), shown])
+            rows.append([cut, self.counts.get(cut, 0), reasons_text(left)])
         mined = self.counts.get("mined", 0)
         return {
             **{f"tasks_{cut}": self.counts.get(cut, 0) for cut in CUTS},
@@ -279,15 +279,9 @@ def _task_row(task: MinedTask, snapshot_id: str) -> RepoTask:
 
 
 def task_recipe(snapshot: Snapshot, task: RepoTask) -> Recipe:
-    root = set(_root_files(snapshot, task.base_commit))
-    ecosystem = next(e for e in ECOSYSTEMS.values() if root & set(e.markers))
+    ecosystem = ecosystem_at(snapshot.git_dir, task.base_commit)
+    assert ecosystem is not None  # mining kept only commits an ecosystem recognises
     return ecosystem.recipe(lambda path: read_file_at(snapshot.git_dir, task.base_commit, path))
-
-
-def _root_files(snapshot: Snapshot, commit: str) -> list[str]:
-    from factory.envs.gitutil import git
-
-    return git("ls-tree", "--name-only", commit, cwd=snapshot.git_dir).split()
 
 
 def _build_images(
@@ -391,24 +385,28 @@ def _store_verdict(
         assert row is not None
         if row.status != "mined":
             return  # judged meanwhile by another run: keep that
-        row.status, row.reason = verdict.status, verdict.reason[:4000]
+        row.status, row.reason = verdict.status, escape_unstorable(verdict.reason[:4000])[0]
         row.FAIL_TO_PASS, row.PASS_TO_PASS = verdict.fail_to_pass, verdict.pass_to_pass
         row.validation = {**row.validation, **verdict.details}
         session.add(row)
-        for phase in phases:
-            session.add(
-                EnvRun(
-                    instance_id=task.instance_id,
-                    purpose="validation",
-                    phase=phase["name"],
-                    attempt=int(phase.get("attempt", 1)),
-                    exit_code=phase.get("exit"),
-                    outcomes=phase.get("outcomes", {}),
-                    report_complete=bool(phase.get("complete")),
-                    wall_time_s=float(phase.get("seconds", 0.0)),
-                    output_tail=str(phase.get("output", ""))[-4000:],
-                )
-            )
+        session.add_all(env_run_row(task.instance_id, "validation", p) for p in phases)
+
+
+def env_run_row(instance_id: str, purpose: str, phase: dict[str, Any]) -> EnvRun:
+    """A session phase as stored: its outcomes, and its output's tail made storable."""
+    output, escaped = escape_unstorable(str(phase.get("output", ""))[-4000:])
+    return EnvRun(
+        instance_id=instance_id,
+        purpose=purpose,
+        phase=phase["name"],
+        attempt=int(phase.get("attempt", 1)),
+        exit_code=phase.get("exit"),
+        outcomes=phase.get("outcomes", {}),
+        report_complete=bool(phase.get("complete")),
+        wall_time_s=float(phase.get("seconds", 0.0)),
+        output_tail=output,
+        output_escaped=escaped,
+    )
 
 
 def funnel_report(ctx: StageContext, snapshot_id: str) -> FunnelReport:
@@ -425,12 +423,7 @@ def funnel_report(ctx: StageContext, snapshot_id: str) -> FunnelReport:
             )
         ).all()
     status = Counter(t.status for t in tasks)
-    reached = {
-        "mined": len(tasks),
-        "runnable": len(tasks) - status["not_runnable"] - status["mined"],
-        "gradable": status["flaky"] + status["stable"],
-        "stable": status["stable"],
-    }
+    reached = cut_counts(status)
     reasons: dict[str, dict[str, int]] = {
         "mined": dict(snapshot.funnel.get("mining_rejections", {}))
     }
@@ -450,6 +443,22 @@ def funnel_report(ctx: StageContext, snapshot_id: str) -> FunnelReport:
     )
 
 
+def cut_counts(statuses: Counter[str]) -> dict[str, int]:
+    """Tasks that reached each cut, from how many tasks stopped where (`RepoTask.status`)."""
+    mined = sum(statuses.values())
+    return {
+        "mined": mined,
+        "runnable": mined - statuses["not_runnable"] - statuses["mined"],
+        "gradable": statuses["flaky"] + statuses["stable"],
+        "stable": statuses["stable"],
+    }
+
+
+def reasons_text(reasons: dict[str, int]) -> str:
+    """ "12 no test change; 3 root commit": most frequent first."""
+    return "; ".join(f"{n} {why}" for why, n in sorted(reasons.items(), key=lambda x: -x[1]))
+
+
 def reason_key(reason: str) -> str:
     """Reasons grouped for counting: the part before the details (after the first colon; the
     second for an environment's reason, which names its own cause first)."""
@@ -459,8 +468,8 @@ def reason_key(reason: str) -> str:
     return key[:200] or "unknown"
 
 
-def task_record(task: RepoTask) -> dict[str, Any]:
-    """A task as SWE-bench's schema has it, plus the factory's status and lineage."""
+def swe_bench_fields(task: RepoTask) -> dict[str, Any]:
+    """The task's fields under SWE-bench's names (FAIL_TO_PASS and PASS_TO_PASS as lists)."""
     return {
         "instance_id": task.instance_id,
         "repo": task.repo,
@@ -474,6 +483,13 @@ def task_record(task: RepoTask) -> dict[str, Any]:
         "environment_setup_commit": task.environment_setup_commit,
         "version": task.version,
         "created_at": task.created_at_source,
+    }
+
+
+def task_record(task: RepoTask) -> dict[str, Any]:
+    """A task as SWE-bench's schema has it, plus the factory's status and lineage."""
+    return {
+        **swe_bench_fields(task),
         "status": task.status,
         "reason": task.reason,
         "snapshot_id": task.snapshot_id,

@@ -121,8 +121,7 @@ def _task(
     changed = git("diff", "--no-renames", "--name-only", "-z", base, commit, cwd=git_dir)
     paths = [p for p in changed.split("\0") if p]
 
-    root = git("ls-tree", "--name-only", base, "--", *all_markers(), cwd=git_dir)
-    ecosystem = ecosystem_for(set(root.split()))
+    ecosystem = ecosystem_at(git_dir, base)
     if ecosystem is None:
         rejected["no supported ecosystem at the base commit"] += 1
         return None
@@ -161,6 +160,12 @@ def _task(
         created_at=date,
         ecosystem=ecosystem.name,
     )
+
+
+def ecosystem_at(git_dir: Path, commit: str) -> Ecosystem | None:
+    """The ecosystem whose marker files (pyproject.toml, ...) the commit's root holds."""
+    root = git("ls-tree", "--name-only", commit, "--", *all_markers(), cwd=git_dir)
+    return ecosystem_for(set(root.split()))
 
 
 def _modules_after(ecosystem: Ecosystem, git_dir: Path, commit: str, tests: list[str]) -> list[str]:

@@ -9,12 +9,14 @@ from typing import Any
 
 from factory.envs.container import Phase, SessionRunner
 from factory.envs.ecosystems import ECOSYSTEMS, Ecosystem, EnvBuildError
+from factory.envs.funnel import env_run_row
 from factory.envs.grading import grade, grading_phases, touched_paths
 from factory.envs.images import docker_client, image_of
 from factory.envs.source import existing_snapshot
 from factory.envs.workspace import workspace_tar
 from factory.errors import FactoryUserError
-from factory.models import EnvRecipe, EnvRun, PatchGrading, RepoSnapshot, RepoTask
+from factory.models import EnvRecipe, PatchGrading, RepoSnapshot, RepoTask
+from factory.models.storable_text import escape_unstorable
 from factory.stages.context import StageContext
 
 
@@ -83,26 +85,14 @@ def grade_patch(
                 patch=patch,
                 resolved=result.resolved,
                 applied=result.applied,
-                reason=result.reason,
+                reason=escape_unstorable(result.reason)[0],
                 fail_to_pass=result.fail_to_pass,
                 pass_to_pass=result.pass_to_pass,
                 reset_test_files=result.reset_test_files,
                 wall_time_s=round(result.seconds, 3),
             )
         )
-        for phase in session_result.phases:
-            session.add(
-                EnvRun(
-                    instance_id=instance_id,
-                    purpose="grading",
-                    phase=phase["name"],
-                    exit_code=phase.get("exit"),
-                    outcomes=phase.get("outcomes", {}),
-                    report_complete=bool(phase.get("complete")),
-                    wall_time_s=float(phase.get("seconds", 0.0)),
-                    output_tail=str(phase.get("output", ""))[-4000:],
-                )
-            )
+        session.add_all(env_run_row(instance_id, "grading", p) for p in session_result.phases)
     return {"instance_id": instance_id, "patch": source, "patch_sha256": digest} | result.as_json()
 
 

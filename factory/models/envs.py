@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Field, SQLModel
 
 from factory.models._base import created_at_field, json_field, text_field
+from factory.models.storable_text import escaped_flag_field
 
 
 class RepoSnapshot(SQLModel, table=True):
@@ -63,6 +64,7 @@ class RepoTask(SQLModel, table=True):
     FAIL_TO_PASS: list[str] = json_field(list)  # SWE-bench's column names
     PASS_TO_PASS: list[str] = json_field(list)
     status: str = Field(default="mined", max_length=20, index=True)
+    # Why it stopped; any unstorable character of quoted output escaped (models.storable_text).
     reason: str = text_field()
     validation: dict[str, Any] = json_field()  # per-cut timings, flaky tests, run counts
     created_at: datetime = created_at_field()
@@ -81,6 +83,8 @@ class EnvRun(SQLModel, table=True):
     report_complete: bool = False
     wall_time_s: float = 0.0
     output_tail: str = text_field()
+    # True when the output had characters no database can hold, escaped (models.storable_text).
+    output_escaped: bool = escaped_flag_field()
     created_at: datetime = created_at_field()
 
 
@@ -94,7 +98,7 @@ class PatchGrading(SQLModel, table=True):
     patch: str = text_field()
     resolved: bool = False
     applied: bool = True
-    reason: str = text_field()
+    reason: str = text_field()  # unstorable characters escaped, as on RepoTask.reason
     fail_to_pass: dict[str, str] = json_field()
     pass_to_pass: dict[str, str] = json_field()
     reset_test_files: list[str] = json_field(list)  # test files the patch touched, put back

@@ -8,11 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from factory.envs.funnel import CUTS, cut_counts, reasons_text
 from factory.models import RepoSnapshot, RepoTask
 from factory.stages.report import markdown_table
-
-CUTS = ("mined", "runnable", "gradable", "stable")
-_STOPPED = {"runnable": "not_runnable", "gradable": "not_gradable", "stable": "flaky"}
 
 
 @dataclass(slots=True)
@@ -43,16 +41,11 @@ def repository_funnels(
     for snapshot in snapshots:
         if packaged_tasks is not None and snapshot.id not in packaged:
             continue
-        statuses = Counter(
-            session.scalars(select(RepoTask.status).where(RepoTask.snapshot_id == snapshot.id))
+        counts = cut_counts(
+            Counter(
+                session.scalars(select(RepoTask.status).where(RepoTask.snapshot_id == snapshot.id))
+            )
         )
-        mined = sum(statuses.values())
-        counts = {
-            "mined": mined,
-            "runnable": mined - statuses["not_runnable"] - statuses["mined"],
-            "gradable": statuses["flaky"] + statuses["stable"],
-            "stable": statuses["stable"],
-        }
         reasons = {"mined": dict(snapshot.funnel.get("mining_rejections", {}))}
         reasons |= {cut: dict(r) for cut, r in snapshot.funnel.get("reasons", {}).items()}
         funnels.append(
@@ -76,8 +69,6 @@ def repositories_markdown(funnels: list[RepositoryFunnel]) -> str:
         for cut in CUTS:
             left = funnel.reasons.get(cut, {})
             if left:
-                shown = "; ".join(
-                    f"{n} {why}" for why, n in sorted(left.items(), key=lambda x: -x[1])
-                )
+                shown = reasons_text(left)
                 lines.append(f"- `{funnel.snapshot_id}`, left before `{cut}`: {shown}")
     return "\n".join(lines).strip()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from factory.envs.ecosystems import ECOSYSTEMS
+from factory.envs.funnel import swe_bench_fields
 from factory.envs.validation import REPORT_PLUGIN
 from factory.models import EnvRecipe, RepoTask
 
@@ -44,19 +45,10 @@ def swe_row(item: SweTask) -> dict[str, Any]:
     at = plain.index(REPORT_PLUGIN)
     del plain[at - 1 : at + 1]
     return {
-        "instance_id": task.instance_id,
-        "repo": task.repo,
-        "base_commit": task.base_commit,
-        "patch": task.patch,
-        "test_patch": task.test_patch,
-        "problem_statement": task.problem_statement,
-        "hints_text": "",
-        "created_at": task.created_at_source,
-        "version": task.version,
+        **swe_bench_fields(task),
         # JSON-encoded lists, as SWE-bench stores them.
         "FAIL_TO_PASS": json.dumps(task.FAIL_TO_PASS),
         "PASS_TO_PASS": json.dumps(task.PASS_TO_PASS),
-        "environment_setup_commit": task.environment_setup_commit,
         "language": recipe.ecosystem,
         "image": recipe.image,
         "image_recipe": json.dumps(recipe.spec, sort_keys=True),
