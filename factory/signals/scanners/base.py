@@ -1,12 +1,14 @@
 """What every scanner shares: the plug-in shape, temporary files, a bounded run, and findings
 about the tool itself (missing, failed, out of time) or about a language no tool reads."""
 
+import json
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from factory.signals.signal import Signal
 from factory.signals.workspace import Workspace
@@ -131,3 +133,29 @@ def no_scanner(language: str, dimension: Dimension) -> Signal:
 
 
 _WHAT = {Dimension.SECURITY: "security", Dimension.READABILITY: "complexity"}
+
+
+# What a JSON report yields: (the file a finding is in, the finding), for each finding.
+JsonFindings = Callable[[Any], Iterable[tuple[str | None, Signal]]]
+
+
+def scan_with_json_tool(
+    tool: str, argv: list[str], codes: Mapping[int, str], language: str, findings: JsonFindings
+) -> Findings:
+    """Run a tool that prints a JSON report over the candidates' files; its findings per
+    candidate, or the tool's problem as every candidate's finding when it fails."""
+    results: Findings = {candidate_id: [] for candidate_id in codes}
+    with code_files(codes, language) as workspace:
+        done, problem = run_tool(argv, workspace)
+        if done is None:
+            return problem_for_all(codes, tool_problem(tool, Dimension.SECURITY, problem))
+        try:
+            report = json.loads(done.stdout)
+        except ValueError:
+            failure = f"{tool} failed ({done.returncode}): {done.stderr[-300:]}"
+            return problem_for_all(codes, tool_problem(tool, Dimension.SECURITY, failure))
+        for path, signal in findings(report):
+            candidate_id = owner(workspace, path)
+            if candidate_id is not None:
+                results[candidate_id].append(signal)
+    return results

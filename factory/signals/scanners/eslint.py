@@ -2,7 +2,6 @@
 parser), installed by scripts/setup.sh into tools/eslint: the plugin's rules and eval-like core
 rules as security findings with their CWE, the other core rules as style."""
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,8 @@ from factory.signals.scanners.base import (
     Findings,
     Scanner,
     chunked,
-    code_files,
-    owner,
     problem_for_all,
-    run_tool,
+    scan_with_json_tool,
     tool_problem,
 )
 from factory.signals.signal import Signal
@@ -45,7 +42,6 @@ CWE = {
 
 
 def _scan(codes: Mapping[int, str], language: str) -> Findings:
-    results: Findings = {candidate_id: [] for candidate_id in codes}
     binary = ESLINT_DIR / "node_modules" / ".bin" / "eslint"
     if not binary.exists():
         problem = "eslint is not installed in tools/eslint (scripts/setup.sh installs it)"
@@ -53,20 +49,17 @@ def _scan(codes: Mapping[int, str], language: str) -> Findings:
     argv = [str(binary), "--no-eslintrc", "-c", str(ESLINT_DIR / "eslintrc.json"),
             "--resolve-plugins-relative-to", str(ESLINT_DIR), "--no-ignore",
             "--format", "json"]  # fmt: skip
-    with code_files(codes, language) as workspace:
-        done, problem = run_tool(argv, workspace)
-        if done is None:
-            return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, problem))
-        try:
-            reports = json.loads(done.stdout)
-        except ValueError:
-            failure = f"eslint failed ({done.returncode}): {done.stderr[-300:]}"
-            return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, failure))
-        for report in reports:
-            candidate_id = owner(workspace, report.get("filePath"))
-            if candidate_id is not None:
-                results[candidate_id].extend(map(_signal, report.get("messages", [])))
-    return results
+    return scan_with_json_tool(
+        TOOL,
+        argv,
+        codes,
+        language,
+        lambda reports: (
+            (report.get("filePath"), _signal(message))
+            for report in reports
+            for message in report.get("messages", [])
+        ),
+    )
 
 
 def _signal(message: dict[str, Any]) -> Signal:

@@ -8,7 +8,6 @@ dependencies would move the factory's own (click, jsonschema). Offline: no metri
 check, no registry rules.
 """
 
-import json
 import re
 import shutil
 from collections.abc import Mapping
@@ -19,11 +18,7 @@ from factory.signals.scanners.base import (
     Findings,
     Scanner,
     chunked,
-    code_files,
-    owner,
-    problem_for_all,
-    run_tool,
-    tool_problem,
+    scan_with_json_tool,
 )
 from factory.signals.signal import Signal
 from factory.vocab import Dimension
@@ -42,24 +37,16 @@ def semgrep_binary() -> str:
 
 
 def _scan(codes: Mapping[int, str], language: str) -> Findings:
-    results: Findings = {candidate_id: [] for candidate_id in codes}
     argv = [semgrep_binary(), "scan", "--config", str(RULES_DIR / f"{language}.yaml"), "--json",
             "--quiet", "--metrics=off", "--disable-version-check", "--no-git-ignore",
             "--jobs=1", "--timeout=10"]  # fmt: skip
-    with code_files(codes, language) as workspace:
-        done, problem = run_tool(argv, workspace)
-        if done is None:
-            return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, problem))
-        try:
-            report = json.loads(done.stdout)
-        except ValueError:
-            failure = f"semgrep failed ({done.returncode}): {done.stderr[-300:]}"
-            return problem_for_all(codes, tool_problem(TOOL, Dimension.SECURITY, failure))
-        for result in report.get("results", []):
-            candidate_id = owner(workspace, result.get("path"))
-            if candidate_id is not None:
-                results[candidate_id].append(_signal(result))
-    return results
+    return scan_with_json_tool(
+        TOOL,
+        argv,
+        codes,
+        language,
+        lambda report: ((r.get("path"), _signal(r)) for r in report.get("results", [])),
+    )
 
 
 def _signal(result: dict[str, Any]) -> Signal:
