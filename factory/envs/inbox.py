@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.envs.gitutil import GitError, git
-from factory.envs.source import repo_name
+from factory.envs.gitutil import GitError
+from factory.envs.source import remote_head, repo_name
 
 BUNDLE_SUFFIX = ".bundle"
 LIST_SUFFIXES = (".repos", ".txt")
@@ -26,10 +26,7 @@ def repo_inbox(inbox: Path) -> Path:
 
 def snapshot_id_of(source: str) -> str:
     """`name@head12` of a bundle, a repository path or a URL, without copying its history."""
-    listed = git("ls-remote", source, "HEAD", timeout=120).split()
-    if not listed:
-        raise GitError(f"{source}: no HEAD to take the history from")
-    return f"{repo_name(source)}@{listed[0][:12]}"
+    return f"{repo_name(source)}@{remote_head(source)[:12]}"
 
 
 def scan_repo_inbox(

@@ -56,6 +56,13 @@ def open_snapshot(source: str, *, root: Path | None = None) -> Snapshot:
         source = str(path.resolve())
     name = repo_name(source)
     root.mkdir(parents=True, exist_ok=True)
+    try:
+        head = remote_head(source)
+    except GitError as exc:
+        raise FactoryUserError(f"repository {source!r}: {exc}") from exc
+    known = root / f"{name}@{head[:12]}.git"
+    if known.is_dir():  # this head was copied before: no second clone
+        return Snapshot(name=name, source=source, head=head, git_dir=known)
     with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}-") as tmp:
         bare = Path(tmp) / "repo.git"
         try:
@@ -67,6 +74,14 @@ def open_snapshot(source: str, *, root: Path | None = None) -> Snapshot:
         if not target.exists():
             bare.rename(target)
     return Snapshot(name=name, source=source, head=head, git_dir=target)
+
+
+def remote_head(source: str) -> str:
+    """The commit HEAD names in a bundle, a repository path or at a URL, without copying it."""
+    listed = git("ls-remote", source, "HEAD", timeout=120).split()
+    if not listed:
+        raise GitError(f"{source}: no HEAD to take the history from")
+    return listed[0]
 
 
 def existing_snapshot(snapshot_id: str, source: str, *, root: Path | None = None) -> Snapshot:
