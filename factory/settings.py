@@ -236,6 +236,14 @@ class ReviewSettings(_Section):
     # Web-app sessions end after this long unused, and this long after sign-in however busy.
     session_idle_minutes: int = Field(default=120, ge=1)
     session_max_hours: float = Field(default=12.0, gt=0)
+    # Work beyond pairs (factory.tasktypes): candidates shown in one ranking, and how many
+    # candidates of a prompt get code review, bug-fix or refactoring work.
+    ranking_size: int = Field(default=4, ge=3, le=8)
+    subjects_per_prompt: int = Field(default=1, ge=1)
+    # Hourly rates for people's time, by language then kind of work ("*" matches any):
+    # the QA report prices every item by the time recorded for it.
+    tariffs: dict[str, dict[str, float]] = Field(default_factory=lambda: {"*": {"*": 60.0}})
+    currency: str = "USD"
 
 
 class AgreementSettings(_Section):

@@ -4,6 +4,7 @@ Values are stored as plain strings in the database (no database enum types), so 
 never needs a migration; these enums are the single place that lists what is valid.
 """
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -35,6 +36,39 @@ class TaskType(StrEnum):
     REFACTORING = "refactoring"
     REASONING = "reasoning"
     AGENT_TASK = "agent_task"
+
+
+class WorkKind(StrEnum):
+    """What a person does with a queued item: the shape of the work, its page and its data.
+
+    A prompt's task type decides its default work (`DEFAULT_WORK`); an intake record may ask for
+    other kinds with `work`. A pool is (language, pool type): pairwise work keeps its prompt's
+    task type as pool type, every other kind is its own pool type.
+    """
+
+    PAIRWISE = "pairwise"  # compare two candidates (scores + a -3..3 preference)
+    RANKING = "ranking"  # order three or more candidates, scoring each
+    CODE_REVIEW = "code_review"  # mark line spans with category, severity, CWE, comment, fix
+    BUG_FIX = "bug_fix"  # root cause, fix, regression test, how it was found
+    AUTHORING = "authoring"  # write a reference solution (and tests where there are none)
+    REFACTORING = "refactoring"  # a trajectory of behaviour-preserving steps
+    REASONING = "reasoning"  # solve while thinking aloud: timestamped notes plus the answer
+
+
+DEFAULT_WORK: dict[str, tuple[str, ...]] = {
+    TaskType.CODE_GENERATION: (WorkKind.PAIRWISE,),
+    TaskType.PAIRWISE_PREFERENCE: (WorkKind.PAIRWISE,),
+    TaskType.CODE_REVIEW: (WorkKind.CODE_REVIEW,),
+    TaskType.BUG_FIX: (WorkKind.BUG_FIX,),
+    TaskType.REFACTORING: (WorkKind.REFACTORING,),
+    TaskType.REASONING: (WorkKind.REASONING,),
+    TaskType.AGENT_TASK: (WorkKind.PAIRWISE,),
+}
+
+
+def work_kinds(task_type: str, work: Sequence[str]) -> tuple[str, ...]:
+    """The kinds of work a prompt asked for: its record's own list, else its type's default."""
+    return tuple(work) or DEFAULT_WORK.get(task_type, (WorkKind.PAIRWISE,))
 
 
 class Dimension(StrEnum):

@@ -199,9 +199,13 @@ def run_execution(
 
 
 def _prompts(session: Session, batch_id: str) -> list[Prompt]:
+    """The prompts there is something to run for: a reference solution and tests. A prompt
+    brought for authoring has neither yet; its authored solution is checked on submit."""
     return list(
         session.exec(
-            select(Prompt).where(Prompt.batch_id == batch_id).order_by(col(Prompt.line_no))
+            select(Prompt)
+            .where(Prompt.batch_id == batch_id, Prompt.reference_solution != "", Prompt.tests != "")
+            .order_by(col(Prompt.line_no))
         ).all()
     )
 

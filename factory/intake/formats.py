@@ -19,7 +19,7 @@ from factory.errors import RecordError
 from factory.intake.control_chars import check_control_characters
 from factory.intake.multilingual import from_humaneval_x, from_multipl_e
 from factory.intake.records import IntakeRecord, RawLine
-from factory.vocab import Language, TaskType
+from factory.vocab import Language, TaskType, WorkKind
 
 BATCH_SUFFIXES = (".jsonl", ".jsonl.gz")
 FACTORY_FIELDS = ("id", "language", "task_type", "prompt", "tests", "reference_solution")
@@ -179,8 +179,39 @@ def _optional_str(record: dict[str, Any], name: str, default: str = "") -> str:
     return value
 
 
+# Authoring exists to write the reference solution, so a record asking only for authoring may
+# leave it out, and its tests too (the author writes them).
+AUTHORING_FIELDS = ("id", "language", "task_type", "prompt")
+
+
+def _work(record: dict[str, Any]) -> list[str]:
+    value = record.get("work")
+    if value is None:
+        return []
+    kinds = [value] if isinstance(value, str) else value
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise RecordError(
+            "wrong_type",
+            "field 'work' must be a kind of work or a list of them",
+            record_id=_any_id(record),
+        )
+    known = {k.value for k in WorkKind}
+    unknown = [k for k in kinds if k.strip().lower() not in known]
+    if unknown:
+        raise RecordError(
+            "unknown_work",
+            f"work {unknown} is not among the kinds of work {sorted(known)}",
+            record_id=_any_id(record),
+        )
+    return list(dict.fromkeys(k.strip().lower() for k in kinds))
+
+
 def _from_factory(record: dict[str, Any]) -> IntakeRecord:
-    _require(record, FACTORY_FIELDS, "factory")
+    work = _work(record)
+    authoring = WorkKind.AUTHORING in work
+    _require(record, AUTHORING_FIELDS if authoring else FACTORY_FIELDS, "factory")
+    if authoring and work != [WorkKind.AUTHORING]:
+        _require(record, ("tests",), "factory")
     metadata = record.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise RecordError(
@@ -197,8 +228,8 @@ def _from_factory(record: dict[str, Any]) -> IntakeRecord:
         language=language,
         task_type=record["task_type"].strip().lower(),
         prompt=record["prompt"],
-        tests=record["tests"],
-        reference_solution=record["reference_solution"],
+        tests=_optional_str(record, "tests"),
+        reference_solution=_optional_str(record, "reference_solution"),
         entry_point=_optional_str(record, "entry_point").strip(),
         test_style=_optional_str(record, "test_style", default_style).strip() or default_style,
         scaled_input=_optional_str(record, "scaled_input") if scaled is not None else None,
@@ -206,6 +237,8 @@ def _from_factory(record: dict[str, Any]) -> IntakeRecord:
         source=_optional_str(record, "source"),
         metadata=metadata,
         format="factory",
+        work=work,
+        code=_optional_str(record, "code").replace("\r\n", "\n"),
     )
 
 

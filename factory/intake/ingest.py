@@ -316,6 +316,8 @@ class _BatchIngestion:
             entry_point=record.entry_point,
             test_style=record.test_style,
             reference_solution=record.reference_solution,
+            work=record.work,
+            subject_code=record.code,
             scaled_input=record.scaled_input,
             licence=record.licence[:200],
             source=record.source[:500],

@@ -33,3 +33,6 @@ class IntakeRecord:
     source: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     format: str = "factory"
+    # Kinds of work asked for (vocab.WorkKind values); empty: the task type's default.
+    work: list[str] = field(default_factory=list)
+    code: str = ""  # the code to review, fix or refactor, when the record brings it

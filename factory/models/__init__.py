@@ -30,6 +30,14 @@ from factory.models.review import (
 )
 from factory.models.sessions import ReviewerSession
 from factory.models.signoff import BatchSignOff
+from factory.models.work import (
+    RankEntry,
+    ReasoningNote,
+    RefactorStep,
+    ReviewSpan,
+    Submission,
+    TaskCandidate,
+)
 
 __all__ = [
     "stored_id",
@@ -66,4 +74,10 @@ __all__ = [
     "ScrubEvent",
     "TaskClaim",
     "TestResult",
+    "RankEntry",
+    "ReasoningNote",
+    "RefactorStep",
+    "ReviewSpan",
+    "Submission",
+    "TaskCandidate",
 ]

@@ -40,6 +40,10 @@ class Prompt(SQLModel, table=True):
     entry_point: str = Field(default="", max_length=200)
     test_style: str = Field(default="pytest", max_length=20)  # pytest | check (HumanEval)
     reference_solution: str = text_field()
+    # Work people do on this prompt (vocab.WorkKind values); [] means the task type's default.
+    work: list[str] = json_field(list)
+    # The code the work is on when the record brings it (reviewed, fixed or refactored code).
+    subject_code: str = text_field()
     # Optional scaled input generator for efficiency growth measurement (see factory.signals).
     scaled_input: str | None = text_field(nullable=True, default=None)
     licence: str = Field(default="", max_length=200)

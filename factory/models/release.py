@@ -57,6 +57,9 @@ class ReleaseItem(SQLModel, table=True):
     prompt_id: int | None = Field(default=None, foreign_key="prompt.id", index=True)
     pair_id: int | None = Field(default=None, foreign_key="preferencepair.id")
     candidate_id: int | None = Field(default=None, foreign_key="candidate.id")
+    # A row built from a submission (ranking, code review, bug fix, authoring, refactoring,
+    # reasoning) names it: its annotator, verification and notes follow from it.
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     instance_id: str | None = Field(
         default=None, foreign_key="repotask.instance_id", index=True, max_length=200
     )

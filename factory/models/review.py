@@ -2,6 +2,7 @@
 adjudications, and expert gold items with the answers reviewers gave them."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -24,10 +25,25 @@ class Reviewer(SQLModel, table=True):
 
 
 class ReviewTask(SQLModel, table=True):
-    """A pair of candidates for one prompt that needs `required_reviews` independent reviews."""
+    """One queued item of work for one prompt that needs `required_reviews` independent people.
+
+    Pairwise work (`kind` "pairwise") compares candidates A and B; every other kind
+    (vocab.WorkKind) names what it works on in `subject` and `work_key`, and its answers are
+    Submissions (factory.models.work). The queue, its leases and its pools are the same for all.
+    """
 
     __table_args__ = (
         UniqueConstraint("batch_id", "candidate_a_id", "candidate_b_id"),
+        # Work other than pairs is made once per (batch, kind, subject): reruns add nothing.
+        Index(
+            "ix_reviewtask_work_key",
+            "batch_id",
+            "kind",
+            "work_key",
+            unique=True,
+            postgresql_where=text("kind <> 'pairwise'"),
+            sqlite_where=text("kind <> 'pairwise'"),
+        ),
         # The claim walks open tasks of a pool (language, task type) in queue order and stops
         # at the first one it may take, so claiming costs the same with ten tasks queued or a
         # million.
@@ -45,11 +61,18 @@ class ReviewTask(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
     prompt_id: int = Field(foreign_key="prompt.id", index=True)
-    candidate_a_id: int = Field(foreign_key="candidate.id")
-    candidate_b_id: int = Field(foreign_key="candidate.id")
+    # Pairwise: the two candidates. Code review, bug fix and refactoring of a candidate: A is
+    # that candidate. Ranking: TaskCandidate rows. Otherwise None.
+    candidate_a_id: int | None = Field(default=None, foreign_key="candidate.id")
+    candidate_b_id: int | None = Field(default=None, foreign_key="candidate.id")
     language: str = Field(max_length=30, index=True)
-    # The prompt's vocab.TaskType, kept here so the claim filters by pool without a join.
+    # The pool type: the prompt's vocab.TaskType for pairwise work, the kind for every other
+    # kind; kept here so the claim filters by pool without a join.
     task_type: str = Field(default="", max_length=40)
+    kind: str = Field(default="pairwise", max_length=20, index=True)  # vocab.WorkKind
+    # What the work is on, for kinds other than pairwise (factory.tasktypes documents each).
+    subject: dict[str, Any] = json_field()
+    work_key: str = Field(default="", max_length=200)
     pair_strategy: str = Field(default="", max_length=40)  # why this pair was chosen
     required_reviews: int = 1
     review_count: int = 0  # submitted reviews; never exceeds required_reviews
@@ -64,6 +87,13 @@ class ReviewTask(SQLModel, table=True):
     priority: int = 0
     created_at: datetime = created_at_field()
     completed_at: datetime | None = None
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        """(candidate A, candidate B) of a pairwise task."""
+        if self.candidate_a_id is None or self.candidate_b_id is None:
+            raise ValueError(f"task {self.id} is {self.kind} work, not a pair of candidates")
+        return self.candidate_a_id, self.candidate_b_id
 
 
 class TaskClaim(SQLModel, table=True):

@@ -87,11 +87,8 @@ def label_from_preferences(preferences: Sequence[int]) -> tuple[int, float] | No
 
 def _write_pair(session: Session, task: ReviewTask, direction: int, strength: float, source: str):
     assert task.id is not None  # the task is a row read from the database
-    chosen, rejected = (
-        (task.candidate_a_id, task.candidate_b_id)
-        if direction < 0
-        else (task.candidate_b_id, task.candidate_a_id)
-    )
+    a, b = task.pair
+    chosen, rejected = (a, b) if direction < 0 else (b, a)
     session.add(
         PreferencePair(
             task_id=task.id,

@@ -16,6 +16,7 @@ from factory.models import Prompt, ReviewTask
 from factory.review.gold import gold_count
 from factory.review.pairs import PairChoice, choose_pairs, contrast_pairs, load_candidate_views
 from factory.settings import ReviewSettings
+from factory.vocab import WorkKind, work_kinds
 
 
 @dataclass(slots=True)
@@ -68,15 +69,22 @@ def enqueue_batch(
     """Create the review tasks of a batch that do not exist yet (the caller commits)."""
     counts = EnqueueCounts()
     views = load_candidate_views(session, batch_id)
+    # Only prompts whose work includes comparing pairs (vocab.work_kinds); the other kinds
+    # are queued by factory.tasktypes.enqueue.
     pools = {
         prompt_id: (language, task_type)
-        for prompt_id, language, task_type in session.exec(
-            select(Prompt.id, Prompt.language, Prompt.task_type).where(Prompt.batch_id == batch_id)
+        for prompt_id, language, task_type, work in session.exec(
+            select(Prompt.id, Prompt.language, Prompt.task_type, Prompt.work).where(
+                Prompt.batch_id == batch_id
+            )
         )
+        if WorkKind.PAIRWISE in work_kinds(task_type, work)
     }
     pairs: list[PairChoice] = []
     gold_pool: list[PairChoice] = []
-    for _prompt_id, candidates in sorted(views.items()):
+    for prompt_id, candidates in sorted(views.items()):
+        if prompt_id not in pools:
+            continue
         chosen = choose_pairs(
             candidates, strategy=settings.pair_strategy, max_pairs=settings.max_pairs_per_prompt
         )
@@ -90,7 +98,7 @@ def enqueue_batch(
         (a, b)
         for a, b in session.exec(
             select(ReviewTask.candidate_a_id, ReviewTask.candidate_b_id).where(
-                ReviewTask.batch_id == batch_id
+                ReviewTask.batch_id == batch_id, ReviewTask.kind == WorkKind.PAIRWISE
             )
         )
     }

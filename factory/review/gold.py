@@ -34,7 +34,7 @@ from factory.models import (
 from factory.models._base import utcnow
 from factory.review.errors import NotYoursError, ReviewError
 from factory.review.pairs import latest_verdicts
-from factory.vocab import PREFERENCE_MAX, PREFERENCE_MIN, Role, TaskStatus, Verdict
+from factory.vocab import PREFERENCE_MAX, PREFERENCE_MIN, Role, TaskStatus, Verdict, WorkKind
 
 GOLD_AUTHOR_ROLES = frozenset({Role.SENIOR, Role.ADMIN})
 MAX_REASON_CHARS = 10_000
@@ -128,10 +128,8 @@ def _senior(session: Session, reviewer_id: int, what: str) -> Reviewer:
 
 
 def both_pass(session: Session, task: ReviewTask) -> bool:
-    verdicts = latest_verdicts(session, [task.candidate_a_id, task.candidate_b_id])
-    return all(
-        verdicts.get(c) == Verdict.PASSED for c in (task.candidate_a_id, task.candidate_b_id)
-    )
+    verdicts = latest_verdicts(session, task.pair)
+    return all(verdicts.get(c) == Verdict.PASSED for c in task.pair)
 
 
 def proposed_hard_pairs(
@@ -145,20 +143,16 @@ def proposed_hard_pairs(
             .where(
                 col(ReviewTask.status).in_(FINISHED),
                 col(ReviewTask.is_gold).is_(False),
+                col(ReviewTask.kind) == WorkKind.PAIRWISE,
                 ~exists().where(col(GoldItem.task_id) == ReviewTask.id),
             )
             .order_by(col(ReviewTask.id).desc())
             .limit(scan)
         )
     )
-    ids = [c for t in tasks for c in (t.candidate_a_id, t.candidate_b_id)]
+    ids = [c for t in tasks for c in t.pair]
     verdicts = latest_verdicts(session, ids)
-    hard = [
-        t
-        for t in tasks
-        if verdicts.get(t.candidate_a_id) == Verdict.PASSED
-        and verdicts.get(t.candidate_b_id) == Verdict.PASSED
-    ]
+    hard = [t for t in tasks if all(verdicts.get(c) == Verdict.PASSED for c in t.pair)]
     task_ids = [t.id for t in hard]
     preferences: dict[int, list[int]] = {}
     decisions: dict[int, tuple[int, int]] = {}

@@ -27,7 +27,7 @@ from factory.models import GoldAnswer, PoolEvent, PoolMembership, Reviewer
 from factory.models._base import utcnow
 from factory.review.errors import ReviewError
 from factory.settings import ReviewSettings
-from factory.vocab import Language, Role, TaskType
+from factory.vocab import Language, Role, TaskType, WorkKind
 
 
 class PoolStatus(StrEnum):
@@ -89,18 +89,24 @@ class Tally:
         return self.correct / self.answered if self.answered else None
 
 
+# A pool's type: a prompt's task type for pairwise comparison, or a kind of work that is not a
+# task type of its own (ranking, authoring); code review, bug fix, refactoring and reasoning
+# work share their task type's name (factory.tasktypes.registry.pool_type).
+POOL_TYPES: tuple[str, ...] = tuple(t.value for t in TaskType) + tuple(
+    k.value for k in WorkKind if k.value not in {t.value for t in TaskType} | {WorkKind.PAIRWISE}
+)
+
+
 def check_pool(language: str, task_type: str) -> None:
     if language not in {lang.value for lang in Language}:
         raise PoolError(f"{language!r} is not a language the factory knows")
-    if task_type not in {t.value for t in TaskType}:
-        raise PoolError(
-            f"{task_type!r} is not a task type; choose from {[t.value for t in TaskType]}"
-        )
+    if task_type not in POOL_TYPES:
+        raise PoolError(f"{task_type!r} is not a pool type; choose from {list(POOL_TYPES)}")
 
 
 def all_pools(languages: Iterable[str]) -> list[tuple[str, str]]:
-    """Every (language, task type) pool of the given languages."""
-    return [(language, t.value) for language in languages for t in TaskType]
+    """Every (language, pool type) pool of the given languages."""
+    return [(language, t) for language in languages for t in POOL_TYPES]
 
 
 def membership(

@@ -75,6 +75,7 @@ from factory.vocab import (
     SCORE_MIN,
     ClaimStatus,
     TaskStatus,
+    WorkKind,
 )
 
 MAX_RATIONALE_CHARS = 10_000
@@ -341,7 +342,8 @@ _INSERT_ANNOTATION = insert(Annotation).returning(col(Annotation.id))
 _INSERT_SCORES = insert(DimensionScore)
 
 
-def _locked_claim(session: Session, claim_id: int, reviewer_id: int) -> TaskClaim:
+def locked_claim(session: Session, claim_id: int, reviewer_id: int) -> TaskClaim:
+    """The reviewer's active claim, locked for this transaction; refused with the reason."""
     claim = session.scalars(_LOCKED_CLAIM, {"claim_id": claim_id}).first()
     if claim is None:
         raise ReviewError(f"claim {claim_id} does not exist")
@@ -367,7 +369,7 @@ def validate_review(
         raise ReviewError(
             f"{where}: preference {preference} is outside {PREFERENCE_MIN}..{PREFERENCE_MAX}"
         )
-    expected = {task.candidate_a_id, task.candidate_b_id}
+    expected = set(task.pair)
     if set(scores) != expected:
         raise ReviewError(f"{where}: scores must cover exactly candidates {sorted(expected)}")
     for candidate_id, by_dimension in scores.items():
@@ -411,7 +413,7 @@ def submit_review(
     """
     now = now or utcnow()
     with session_scope(engine, immediate=True) as session:
-        claim = _locked_claim(session, claim_id, reviewer_id)
+        claim = locked_claim(session, claim_id, reviewer_id)
         if claim.gold_item_id is not None:
             return _submit_gold(
                 session,
@@ -423,6 +425,8 @@ def submit_review(
                 now=now,
             )
         task = session.scalars(_LOCKED_TASK, {"task_id": claim.task_id}).one()
+        if task.kind != WorkKind.PAIRWISE:
+            raise ReviewError(f"claim {claim.id}: task {task.id} is {task.kind} work, not a pair")
         validate_review(
             task,
             preference=preference,
@@ -532,7 +536,7 @@ def skip_claim(engine: Engine, claim_id: int, reviewer_id: int, *, reason: str) 
     if len(reason) > MAX_SKIP_REASON_CHARS:
         raise ReviewError(f"claim {claim_id}: the reason is longer than {MAX_SKIP_REASON_CHARS}")
     with session_scope(engine, immediate=True) as session:
-        claim = _locked_claim(session, claim_id, reviewer_id)
+        claim = locked_claim(session, claim_id, reviewer_id)
         claim.status = ClaimStatus.SKIPPED
         claim.skip_reason = reason
         if claim.gold_item_id is not None:

@@ -240,7 +240,7 @@ def submit_simulated(
     with Session(engine) as session:
         task = session.get(ReviewTask, task_id)
         assert task is not None
-        a, b = task.candidate_a_id, task.candidate_b_id
+        a, b = task.pair
         evidence = load_evidence(session, [a, b])
     score_a = simulated_scores(evidence[a], rng)
     score_b = simulated_scores(evidence[b], rng)
@@ -265,7 +265,7 @@ def evidence_decision(engine: Engine, task_id: int) -> tuple[int, str]:
     with Session(engine) as session:
         task = session.get(ReviewTask, task_id)
         assert task is not None
-        a, b = task.candidate_a_id, task.candidate_b_id
+        a, b = task.pair
         evidence = load_evidence(session, [a, b])
         flaws = candidate_flaws(session, candidate_ids=[a, b])
     clean = {c: flaws_of(flaws, c).clean for c in (a, b)}

@@ -12,6 +12,7 @@ from factory.review.completion import BatchProgress, batch_progress
 from factory.review.enqueue import EnqueueCounts, enqueue_batch
 from factory.stages.context import StageContext
 from factory.stages.report import Markdown, Metadata, StageReport
+from factory.tasktypes.enqueue import WorkCounts, enqueue_work
 
 REVIEWER_APP = (
     "Reviewers work in the app started by `factory review serve`; "
@@ -25,12 +26,16 @@ class ReviewQueueReport(StageReport):
     strategy: str
     counts: EnqueueCounts
     progress: BatchProgress
+    work: WorkCounts
 
     def summary(self) -> str:
         text = (
             f"batch {self.batch_id}: {self.counts.created} task(s) queued, "
             f"{self.counts.already_queued} already queued, {self.progress.tasks} in all"
         )
+        if self.work.by_kind:
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.work.by_kind.items()))
+            text += f"; work beyond pairs: {kinds} ({self.work.created} new)"
         if self.counts.prompts_without_pairs:
             text += (
                 f"; {self.counts.prompts_without_pairs} prompt(s) have no pair worth reviewing "
@@ -44,6 +49,7 @@ class ReviewQueueReport(StageReport):
     def metadata(self) -> Metadata:
         return {
             **self.counts.metadata(),
+            **self.work.metadata(),
             "tasks_total": self.progress.tasks,
             "reviews_required": self.progress.reviews_required,
             "reviewer_app": Markdown(REVIEWER_APP),
@@ -54,5 +60,6 @@ def run(ctx: StageContext, batch_id: str) -> ReviewQueueReport:
     settings = ctx.config.review
     with ctx.session() as session:
         counts = enqueue_batch(session, batch_id, settings)
+        work = enqueue_work(session, batch_id, settings)
         progress = batch_progress(session, batch_id)
-    return ReviewQueueReport(batch_id, settings.pair_strategy, counts, progress)
+    return ReviewQueueReport(batch_id, settings.pair_strategy, counts, progress, work)

@@ -8,8 +8,8 @@ from starlette.datastructures import FormData
 
 from factory.db import session_scope
 from factory.models import PoolMembership, Reviewer
-from factory.review.pools import PoolError, PoolRules, admit, enrol, pool_overview
-from factory.vocab import Language, Role, TaskType
+from factory.review.pools import POOL_TYPES, PoolError, PoolRules, admit, enrol, pool_overview
+from factory.vocab import Language, Role
 from factory.webapp import auth
 from factory.webapp.pages import RowId, flash, render, see_other
 
@@ -31,7 +31,7 @@ def pools_page(request: Request, user: auth.SignedIn = Admin) -> HTMLResponse:
             "rows": rows,
             "rules": rules,
             "languages": [lang.value for lang in Language],
-            "task_types": [t.value for t in TaskType],
+            "task_types": list(POOL_TYPES),
         },
     )
 

@@ -193,9 +193,8 @@ def review_view(session: Session, task: ReviewTask, *, swapped: bool) -> ReviewV
 
 def displayed_order(task: ReviewTask, *, swapped: bool) -> tuple[int, int]:
     """(left, right) candidate ids as shown on the page."""
-    if swapped:
-        return task.candidate_b_id, task.candidate_a_id
-    return task.candidate_a_id, task.candidate_b_id
+    a, b = task.pair
+    return (b, a) if swapped else (a, b)
 
 
 def canonical_preference(displayed: int, *, swapped: bool) -> int:

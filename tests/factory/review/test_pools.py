@@ -128,7 +128,7 @@ def test_an_admin_qualifies_without_the_gold_set_and_others_may_not(engine):
             admit(session, nova, *POOL, reason="trusted", actor_id=senior.id)
         with pytest.raises(PoolError, match="written reason"):
             admit(session, nova, *POOL, reason=" ", actor_id=admin_person.id)
-        with pytest.raises(PoolError, match="not a task type"):
+        with pytest.raises(PoolError, match="not a pool type"):
             admit(session, nova, "python", "poetry", reason="x", actor_id=admin_person.id)
         admit(session, nova, *POOL, reason="ten years of Python", actor_id=admin_person.id)
         session.commit()
@@ -181,20 +181,20 @@ def test_a_suspended_reviewer_requalifies_on_unseen_gold(engine):
 
 def test_claims_serve_only_pools_where_the_reviewer_is_active(engine):
     build_batch(engine, prompts=1, batch_id="gen", task_type="code_generation")
-    build_batch(engine, prompts=1, batch_id="fix", task_type="bug_fix")
-    for batch in ("gen", "fix"):
+    build_batch(engine, prompts=1, batch_id="pref", task_type="pairwise_preference")
+    for batch in ("gen", "pref"):
         enqueue(engine, batch, pair_strategy="passing_differ", overlap_fraction=0, gold_rate=0)
     with Session(engine) as session:
         fixer = Reviewer(username="fixer", languages=["python"])
         session.add(fixer)
         session.flush()
-        admit(session, fixer.id, "python", "bug_fix", reason="fixes bugs")
+        admit(session, fixer.id, "python", "pairwise_preference", reason="judges pairs")
         enrol(session, fixer.id, [POOL])  # qualifying here, with no gold to qualify on
         session.commit()
         fixer_id = fixer.id
     got = claim(engine, fixer_id)
     with Session(engine) as session:
-        assert session.get(ReviewTask, got.task_id).task_type == "bug_fix"
+        assert session.get(ReviewTask, got.task_id).task_type == "pairwise_preference"
     answer(engine, got, fixer_id, 1)
     assert claim(engine, fixer_id) is None  # the code_generation task is not theirs
 
