@@ -197,10 +197,11 @@ class PoolEvent(SQLModel, table=True):
 
 
 class GoldItem(SQLModel, table=True):
-    """Expert gold: a hard pair (both candidates pass their tests) with a senior's known answer.
+    """Expert gold: a hard pair (both candidates pass their tests) with a senior's known answer,
+    or a task of another kind with a senior's known submission (factory.tasktypes.gold).
 
-    The pair is a review task already queued (`task_id`); serving the item shows that task's
-    page exactly as ordinary work shows it.
+    The item is a task already queued (`task_id`); serving it shows that task's page exactly
+    as ordinary work shows it.
     """
 
     __table_args__ = (Index("ix_golditem_pool", "language", "task_type"),)
@@ -208,10 +209,14 @@ class GoldItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="reviewtask.id", unique=True)
     language: str = Field(max_length=30)
-    task_type: str = Field(max_length=40)
-    preference: int  # the known answer in the task's canonical A/B order; never a tie
+    task_type: str = Field(max_length=40)  # the pool type (factory.tasktypes.registry)
+    kind: str = Field(default="pairwise", max_length=20)  # vocab.WorkKind of the task
+    # Pairwise: the known answer in the task's canonical A/B order; never a tie. Other kinds:
+    # None, and `answer` holds the known submission payload (factory.tasktypes.gold grades).
+    preference: int | None = None
+    answer: dict[str, Any] = json_field()
     reason: str = text_field()  # why, in the author's words
-    source: str = Field(default="proposed", max_length=20)  # "adjudication" | "proposed"
+    source: str = Field(default="proposed", max_length=20)  # adjudication | proposed | submission
     authored_by: int = Field(foreign_key="reviewer.id", index=True)
     authored_at: datetime = created_at_field()
     confirmed_by: int | None = Field(default=None, foreign_key="reviewer.id")
@@ -239,8 +244,14 @@ class GoldAnswer(SQLModel, table=True):
     task_type: str = Field(max_length=40)
     purpose: str = Field(max_length=20)  # "qualification" | "ongoing"
     attempt: int = 0  # the qualification attempt it counted towards (0 for ongoing)
-    preference: int  # canonical A/B order, as the reviewer gave it
-    correct: bool  # same direction as the known answer
+    kind: str = Field(default="pairwise", max_length=20)  # vocab.WorkKind
+    preference: int | None = None  # pairwise: canonical A/B order, as the reviewer gave it
+    answer: dict[str, Any] = json_field()  # other kinds: the payload the reviewer submitted
+    # Pairwise: same direction as the known answer. Other kinds: the kind's grader's verdict
+    # (factory.tasktypes.gold), with its closeness in `score` and its reason in `grading`.
+    correct: bool
+    score: float | None = None
+    grading: str = text_field()
     rationale: str = text_field()
     # The reviewer's 1-5 scores: {"<candidate id>": {"<dimension>": score}}.
     scores: dict[str, dict[str, int]] = json_field()

@@ -497,6 +497,8 @@ def _submit_gold(
     validate_review(
         task, preference=preference, scores=scores, rationale=rationale, where=f"claim {claim.id}"
     )
+    if item.preference is None:
+        raise ReviewError(f"claim {claim.id}: its gold is {item.kind} work, not a pair")
     member = membership(session, claim.reviewer_id, item.language, item.task_type, lock=True)
     qualifying = member is not None and member.status != PoolStatus.ACTIVE
     simulated = session.execute(_IS_SIMULATED, {"reviewer_id": claim.reviewer_id}).scalar_one()

@@ -186,6 +186,23 @@ def upgrade() -> None:
             batch_op.f("ix_reviewspan_submission_id"), ["submission_id"], unique=False
         )
 
+    for table in ("golditem", "goldanswer"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column(
+                    "kind",
+                    sqlmodel.sql.sqltypes.AutoString(length=20),
+                    nullable=False,
+                    server_default="pairwise",
+                )
+            )
+            batch_op.add_column(
+                sa.Column("answer", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+            )
+            batch_op.alter_column("preference", existing_type=sa.Integer(), nullable=True)
+    with op.batch_alter_table("goldanswer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("score", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("grading", sa.Text(), nullable=False, server_default=""))
     with op.batch_alter_table("prompt", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("work", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
@@ -249,6 +266,14 @@ def _recreate_queue_index() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("goldanswer", schema=None) as batch_op:
+        batch_op.drop_column("grading")
+        batch_op.drop_column("score")
+    for table in ("golditem", "goldanswer"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column("preference", existing_type=sa.Integer(), nullable=False)
+            batch_op.drop_column("answer")
+            batch_op.drop_column("kind")
     with op.batch_alter_table("releaseitem", schema=None) as batch_op:
         batch_op.drop_constraint("fk_releaseitem_submission_id_submission", type_="foreignkey")
         batch_op.drop_index("ix_releaseitem_submission_id")
