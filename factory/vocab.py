@@ -71,6 +71,18 @@ def work_kinds(task_type: str, work: Sequence[str]) -> tuple[str, ...]:
     return tuple(work) or DEFAULT_WORK.get(task_type, (WorkKind.PAIRWISE,))
 
 
+# Kinds whose work is on the prompt's candidates; the code kinds are too unless the record
+# brought the code to work on.
+_ON_CANDIDATES = {WorkKind.PAIRWISE, WorkKind.RANKING}
+_ON_CODE = {WorkKind.CODE_REVIEW, WorkKind.BUG_FIX, WorkKind.REFACTORING}
+
+
+def needs_candidates(task_type: str, work: Sequence[str], subject_code: str) -> bool:
+    """Whether a prompt's work needs generated candidates (authoring and reasoning do not)."""
+    kinds = set(work_kinds(task_type, work))
+    return bool(kinds & _ON_CANDIDATES) or (bool(kinds & _ON_CODE) and not subject_code.strip())
+
+
 class Dimension(StrEnum):
     """The five review dimensions, each scored 1-5 on both candidates."""
 

@@ -28,7 +28,7 @@ from factory.generation.templates import generation_messages
 from factory.models import Candidate, GenerationFailure, Prompt, QuarantinedRecord, stored_id
 from factory.models.generation import code_sha256
 from factory.settings import GenerationSettings
-from factory.vocab import CandidateSource, PromptStatus
+from factory.vocab import CandidateSource, PromptStatus, needs_candidates
 
 STAGE = "generation"
 
@@ -110,13 +110,17 @@ def run_generation(
     sources = sources_for(settings)
     report = GenerationReport(batch_id, sources, ledger=CostLedger(prices=settings.prices))
     with Session(engine) as session:
-        prompts = list(
-            session.exec(
+        # Only prompts whose work is on candidates: authoring and reasoning need none, nor does
+        # code brought by the record for review, fixing or refactoring (vocab.needs_candidates).
+        prompts = [
+            prompt
+            for prompt in session.exec(
                 select(Prompt)
                 .where(Prompt.batch_id == batch_id, Prompt.status == PromptStatus.ACCEPTED)
                 .order_by(col(Prompt.id))
             )
-        )
+            if needs_candidates(prompt.task_type, prompt.work, prompt.subject_code)
+        ]
     report.prompts = len(prompts)
     drafts: list[Candidate] = []
     failures: list[GenerationFailure] = []

@@ -295,3 +295,14 @@ def test_an_expired_claim_writes_nothing_and_a_task_never_takes_more_answers(
             rationale="x",
             disagreement_threshold=3,
         )
+
+
+def test_only_work_on_candidates_needs_generated_candidates() -> None:
+    from factory.vocab import needs_candidates
+
+    assert needs_candidates("code_generation", [], "")  # pairwise by default
+    assert needs_candidates("pairwise_preference", ["ranking"], "")
+    assert not needs_candidates("code_generation", ["authoring"], "")
+    assert not needs_candidates("reasoning", [], "")
+    assert needs_candidates("bug_fix", [], "")  # a failing candidate is the buggy code
+    assert not needs_candidates("bug_fix", [], "def f():\n    return 1\n")  # the record's own
