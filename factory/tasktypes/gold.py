@@ -157,3 +157,45 @@ def promote_submission(
     session.add(item)
     session.flush()
     return item
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedWork:
+    """An accepted submission on a complete task that is not gold yet."""
+
+    submission_id: int
+    task_id: int
+    kind: str
+    language: str
+    pool_type: str
+    reviewer: str
+    answer: str  # the answer in words, for the senior to judge
+
+
+def proposed_submissions(session: Session, *, limit: int = 50) -> list[ProposedWork]:
+    """The newest accepted work of complete tasks with no gold item yet, newest first."""
+    from factory.tasktypes.registry import WORK_TYPES
+
+    rows = session.exec(
+        select(Submission, ReviewTask, Reviewer.username)
+        .join(ReviewTask, col(ReviewTask.id) == Submission.task_id)
+        .join(Reviewer, col(Reviewer.id) == Submission.reviewer_id)
+        .where(
+            col(ReviewTask.status) == TaskStatus.COMPLETE,
+            ~col(ReviewTask.id).in_(select(GoldItem.task_id)),
+        )
+        .order_by(col(Submission.id).desc())
+        .limit(limit)
+    ).all()
+    return [
+        ProposedWork(
+            submission_id=submission.id or 0,
+            task_id=task.id or 0,
+            kind=task.kind,
+            language=task.language,
+            pool_type=task.task_type,
+            reviewer=username,
+            answer=WORK_TYPES[task.kind].answer_text(submission.payload)[:600],
+        )
+        for submission, task, username in rows
+    ]

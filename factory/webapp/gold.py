@@ -23,6 +23,7 @@ from factory.review.gold import (
     proposed_hard_pairs,
     retire_gold,
 )
+from factory.tasktypes.gold import promote_submission, proposed_submissions
 from factory.vocab import Role
 from factory.webapp import auth
 from factory.webapp.pages import RowId, flash, render, see_other
@@ -37,6 +38,7 @@ Form = Depends(auth.checked_form)
 def gold_list(request: Request, user: auth.SignedIn = Senior) -> HTMLResponse:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         proposed = proposed_hard_pairs(session, user.id)
+        proposed_work = proposed_submissions(session)
         catalogue = gold_catalogue(session)
     return render(
         request,
@@ -44,6 +46,7 @@ def gold_list(request: Request, user: auth.SignedIn = Senior) -> HTMLResponse:
         {
             "user": user,
             "proposed": proposed,
+            "proposed_work": proposed_work,
             "catalogue": catalogue,
             "needs_confirmation": request.app.state.config.review.gold_needs_confirmation,
         },
@@ -160,3 +163,22 @@ def gold_retire(
         "retired",
         lambda: retire_gold(request.app.state.engine, gold_id, user.id, reason=reason),
     )
+
+
+@router.post("/submission/{submission_id}")
+def promote(
+    request: Request, submission_id: RowId, user: auth.SignedIn = Senior, form: FormData = Form
+) -> Response:
+    """Make an accepted submission of work beyond pairs the known answer of its task."""
+    try:
+        with Session(request.app.state.engine) as session:
+            item = promote_submission(session, submission_id, user.id, str(form.get("reason", "")))
+            session.commit()
+            flash(
+                request, f"Gold item {item.id} written from submission {submission_id}.", "success"
+            )
+    except NotYoursError as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    except ReviewError as exc:
+        flash(request, str(exc), "error")
+    return see_other("/gold")
