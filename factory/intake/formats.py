@@ -239,6 +239,7 @@ def _from_factory(record: dict[str, Any]) -> IntakeRecord:
         format="factory",
         work=work,
         code=_optional_str(record, "code").replace("\r\n", "\n"),
+        repo_task=_optional_str(record, "repo_task").strip(),
     )
 
 

@@ -318,6 +318,7 @@ class _BatchIngestion:
             reference_solution=record.reference_solution,
             work=record.work,
             subject_code=record.code,
+            repo_task=record.repo_task or None,
             scaled_input=record.scaled_input,
             licence=record.licence[:200],
             source=record.source[:500],

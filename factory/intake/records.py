@@ -36,3 +36,4 @@ class IntakeRecord:
     # Kinds of work asked for (vocab.WorkKind values); empty: the task type's default.
     work: list[str] = field(default_factory=list)
     code: str = ""  # the code to review, fix or refactor, when the record brings it
+    repo_task: str = ""  # a bug fix on a repository task: its instance id (factory envs build)

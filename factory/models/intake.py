@@ -44,6 +44,8 @@ class Prompt(SQLModel, table=True):
     work: list[str] = json_field(list)
     # The code the work is on when the record brings it (reviewed, fixed or refactored code).
     subject_code: str = text_field()
+    # A bug fix on a repository task (factory.envs) names it: the buggy code is its base commit.
+    repo_task: str | None = Field(default=None, foreign_key="repotask.instance_id", max_length=200)
     # Optional scaled input generator for efficiency growth measurement (see factory.signals).
     scaled_input: str | None = text_field(nullable=True, default=None)
     licence: str = Field(default="", max_length=200)

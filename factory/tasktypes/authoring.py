@@ -16,6 +16,7 @@ from factory.tasktypes.base import (
     Fields,
     Payload,
     PlannedWork,
+    RepoSession,
     Rubric,
     RunCode,
     Verification,
@@ -84,7 +85,13 @@ class AuthoringWork(WorkType):
         )
         return {"solution": solution, "tests": tests, "approach": approach}
 
-    def verify(self, payload: Payload, context: WorkContext, run: RunCode | None) -> Verification:
+    def verify(
+        self,
+        payload: Payload,
+        context: WorkContext,
+        run: RunCode | None,
+        repo: RepoSession | None = None,
+    ) -> Verification:
         run = need_sandbox(run, context)
         checks = []
         for name, tests in (

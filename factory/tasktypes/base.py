@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from sqlmodel import Session
 
-from factory.models import Prompt
+from factory.envs.container import Phase, SessionResult
+from factory.models import Prompt, RepoTask
 from factory.review.errors import ReviewError
 from factory.sandbox.job import ExecutionOutcome
 from factory.settings import ReviewSettings
@@ -16,6 +17,8 @@ Fields = Mapping[str, str]
 # Runs code against tests in the task's language, in the sandbox: the submit path hands
 # plug-ins this (factory.tasktypes.checking.code_runner), never a backend.
 RunCode = Callable[[str, str], ExecutionOutcome]
+# Runs phases in a repository task's environment: (instance id, phases) -> the session.
+RepoSession = Callable[[str, list[Phase]], SessionResult]
 
 
 class WorkRefused(ReviewError):
@@ -55,6 +58,7 @@ class WorkContext:
     subject: dict[str, Any] = field(default_factory=dict)
     # How messages name the work: the reviewer app names the claim, as for pairs.
     label: str = ""
+    repo_task: RepoTask | None = None  # a bug fix on a repository task
 
     @property
     def where(self) -> str:
@@ -99,8 +103,15 @@ class WorkType:
         """A validated payload from the page's fields; WorkError names what is wrong."""
         raise NotImplementedError
 
-    def verify(self, payload: Payload, context: WorkContext, run: RunCode | None) -> Verification:
-        """Refuse (WorkRefused) what the sandbox shows to be wrong. Default: nothing to run."""
+    def verify(
+        self,
+        payload: Payload,
+        context: WorkContext,
+        run: RunCode | None,
+        repo: RepoSession | None = None,
+    ) -> Verification:
+        """Refuse (WorkRefused) what the sandbox shows to be wrong. Default: nothing to run.
+        `repo` runs phases in a repository task's environment (bug fixes on such tasks)."""
         return Verification()
 
     def cross_checks(

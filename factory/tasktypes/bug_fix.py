@@ -1,7 +1,9 @@
 """Bug-fix demonstrations: from buggy code, the root cause, the fix, a regression test and how
 the bug was found.
 
-Subject: a candidate that fails its tests (`candidate_a_id`) or the record's `code`. Payload:
+Subject: a candidate that fails its tests (`candidate_a_id`), the record's `code`, or the
+record's repository task (`repo_task`: fix and regression test are then patches, checked in the
+task's environment; factory.tasktypes.repo_fix). Payload:
 `root_cause` (words), `cause_category` (ROOT_CAUSES), `fixed_code`, `regression_test` (tests
 in the language's own form), `how_found`. On submit the sandbox must see the regression test
 fail on the buggy code and pass on the fix, and the fix pass the prompt's own tests; anything
@@ -13,12 +15,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from factory.models import Prompt
+from factory.envs.ecosystems import ECOSYSTEMS
+from factory.models import EnvRecipe, Prompt, RepoTask
 from factory.settings import ReviewSettings
 from factory.tasktypes.base import (
     Fields,
     Payload,
     PlannedWork,
+    RepoSession,
     Rubric,
     RunCode,
     Verification,
@@ -37,6 +41,7 @@ from factory.tasktypes.checking import (
     sandbox_fault,
 )
 from factory.tasktypes.cross import mutual_checks
+from factory.tasktypes.repo_fix import check_patches, verify_repo_fix
 from factory.tasktypes.subjects import code_subjects
 from factory.vocab import Verdict, WorkKind
 
@@ -92,10 +97,14 @@ class BugFixWork(WorkType):
     checked_in_sandbox = True
 
     def plan(self, session: Session, prompt: Prompt, settings: ReviewSettings) -> list[PlannedWork]:
+        if prompt.repo_task:
+            return repo_subject(session, prompt)
         failing = {Verdict.FAILED.value, Verdict.ERROR.value, Verdict.TIMEOUT.value}
         return code_subjects(session, prompt, verdicts=failing, limit=settings.subjects_per_prompt)
 
     def parse(self, fields: Fields, context: WorkContext) -> Payload:
+        if context.repo_task is not None:
+            return self._parse_repo(fields, context)
         where = context.where
         category = str(fields.get("cause_category", ""))
         if category not in ROOT_CAUSES:
@@ -120,7 +129,16 @@ class BugFixWork(WorkType):
         check_written_tests(context, payload["regression_test"], "the regression test")
         return payload
 
-    def verify(self, payload: Payload, context: WorkContext, run: RunCode | None) -> Verification:
+    def verify(
+        self,
+        payload: Payload,
+        context: WorkContext,
+        run: RunCode | None,
+        repo: RepoSession | None = None,
+    ) -> Verification:
+        if context.repo_task is not None:
+            ecosystem = ECOSYSTEMS[context.subject["ecosystem"]]
+            return verify_repo_fix(context.repo_task, ecosystem, payload, context, repo)
         run = need_sandbox(run, context)
         where = context.where
         buggy = run(context.code, payload["regression_test"])
@@ -151,11 +169,41 @@ class BugFixWork(WorkType):
             checks.append(record("the prompt's tests on the fix", own))
         return Verification(tuple(checks))
 
+    def _parse_repo(self, fields: Fields, context: WorkContext) -> Payload:
+        """A fix and a regression test as unified diffs against the task's base commit."""
+        where = context.where
+        category = str(fields.get("cause_category", ""))
+        if category not in ROOT_CAUSES:
+            raise WorkError(f"{where}: choose the kind of root cause (one of {list(ROOT_CAUSES)})")
+        payload = {
+            "root_cause": required_text(
+                fields, "root_cause", "the root cause", limit=MAX_TEXT_CHARS, where=where
+            ),
+            "cause_category": category,
+            "fix_patch": code_text(
+                fields, "fix_patch", "the fix patch", limit=MAX_CODE_CHARS, where=where
+            ),
+            "regression_test": code_text(
+                fields,
+                "regression_test",
+                "a regression test patch",
+                limit=MAX_CODE_CHARS,
+                where=where,
+            ),
+            "how_found": required_text(
+                fields, "how_found", "how you found it", limit=MAX_TEXT_CHARS, where=where
+            ),
+        }
+        check_patches(payload, ECOSYSTEMS[context.subject["ecosystem"]], where)
+        return payload
+
     def cross_checks(
         self, payload: Payload, earlier: list[tuple[int, Payload]], run: RunCode
     ) -> list[dict[str, Any]]:
         """Each fix against the other's regression test: independent fixers agree when each
         passes the other's test."""
+        if "fix_patch" in payload:
+            return []  # repository fixes: each check is a container session; not repeated here
         return mutual_checks(
             payload, earlier, run, code_key="fixed_code", tests_key="regression_test"
         )
@@ -176,3 +224,20 @@ def answer_markdown(payload: Payload, *, fence: str = "```", language: str = "")
         f"Fix:\n{fence}{language}\n{payload['fixed_code'].rstrip()}\n{fence}\n\n"
         f"Regression test:\n{fence}{language}\n{payload['regression_test'].rstrip()}\n{fence}\n"
     )
+
+
+def repo_subject(session: Session, prompt: Prompt) -> list[PlannedWork]:
+    """The prompt's repository task, when the funnel kept it with a built environment."""
+    assert prompt.id is not None and prompt.repo_task is not None  # checked by the caller
+    task = session.get(RepoTask, prompt.repo_task)
+    if task is None or task.status != "stable" or not task.recipe_id:
+        return []  # reported by the enqueue counts as a prompt without subject
+    recipe = session.get(EnvRecipe, task.recipe_id)
+    if recipe is None or recipe.status != "built":
+        return []
+    subject = {
+        "source": "repo_task",
+        "instance_id": task.instance_id,
+        "ecosystem": recipe.ecosystem,
+    }
+    return [PlannedWork(prompt.id, f"repo:{task.instance_id}", subject)]

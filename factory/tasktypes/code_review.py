@@ -19,6 +19,7 @@ from factory.tasktypes.base import (
     Fields,
     Payload,
     PlannedWork,
+    RepoSession,
     Rubric,
     RunCode,
     Verification,
@@ -167,7 +168,13 @@ class CodeReviewWork(WorkType):
         )
         return {"spans": spans, "clean": clean, "summary": summary}
 
-    def verify(self, payload: Payload, context: WorkContext, run: RunCode | None) -> Verification:
+    def verify(
+        self,
+        payload: Payload,
+        context: WorkContext,
+        run: RunCode | None,
+        repo: RepoSession | None = None,
+    ) -> Verification:
         fixes = [s for s in payload["spans"] if s["suggested_fix"].strip()]
         if not fixes or not context.tests.strip():
             return Verification()

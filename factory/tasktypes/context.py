@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, col, select
 
-from factory.models import Candidate, Prompt, ReviewTask, TaskCandidate
+from factory.models import Candidate, Prompt, RepoTask, ReviewTask, TaskCandidate
 from factory.tasktypes.base import CandidateText, WorkContext
 
 
@@ -35,4 +35,7 @@ def load_context(session: Session, task: ReviewTask, *, label: str = "") -> Work
         candidates=tuple(CandidateText(cid, text) for cid, text in ranked if cid is not None),
         subject=dict(task.subject),
         label=label,
+        repo_task=session.get(RepoTask, task.subject["instance_id"])
+        if task.subject.get("source") == "repo_task"
+        else None,
     )

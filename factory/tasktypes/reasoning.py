@@ -15,6 +15,7 @@ from factory.tasktypes.base import (
     Fields,
     Payload,
     PlannedWork,
+    RepoSession,
     Rubric,
     RunCode,
     Verification,
@@ -87,7 +88,13 @@ class ReasoningWork(WorkType):
             ),
         }
 
-    def verify(self, payload: Payload, context: WorkContext, run: RunCode | None) -> Verification:
+    def verify(
+        self,
+        payload: Payload,
+        context: WorkContext,
+        run: RunCode | None,
+        repo: RepoSession | None = None,
+    ) -> Verification:
         run = need_sandbox(run, context)
         outcome = run(payload["answer"], context.tests)
         sandbox_fault(outcome, context)

@@ -18,6 +18,7 @@ from factory.tasktypes.base import (
     Fields,
     Payload,
     PlannedWork,
+    RepoSession,
     Rubric,
     RunCode,
     Verification,
@@ -118,7 +119,13 @@ class RefactoringWork(WorkType):
         steps = parse_steps(str(fields.get("steps", "")), context.code, context.where)
         return {"steps": steps}
 
-    def verify(self, payload: Payload, context: WorkContext, run: RunCode | None) -> Verification:
+    def verify(
+        self,
+        payload: Payload,
+        context: WorkContext,
+        run: RunCode | None,
+        repo: RepoSession | None = None,
+    ) -> Verification:
         run = need_sandbox(run, context)
         checks: list[dict[str, Any]] = []
         for number, step in enumerate(payload["steps"], 1):

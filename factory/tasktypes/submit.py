@@ -36,7 +36,14 @@ from factory.review.pools import (
 from factory.review.queue import locked_claim
 from factory.sandbox import Sandbox
 from factory.settings import SandboxSettings
-from factory.tasktypes.base import Payload, RunCode, WorkContext, WorkError, WorkType
+from factory.tasktypes.base import (
+    Payload,
+    RepoSession,
+    RunCode,
+    WorkContext,
+    WorkError,
+    WorkType,
+)
 from factory.tasktypes.checking import code_runner
 from factory.tasktypes.context import load_context
 from factory.tasktypes.gold import grade
@@ -91,6 +98,7 @@ def submit_work(
     *,
     sandbox: Sandbox | None,
     sandbox_settings: SandboxSettings,
+    repo_session: RepoSession | None = None,
     pool_rules: PoolRules | None = None,
     now: datetime | None = None,
 ) -> WorkResult:
@@ -119,7 +127,7 @@ def submit_work(
     run: RunCode | None = (
         code_runner(work.context, sandbox, sandbox_settings) if sandbox is not None else None
     )
-    verification = work.plugin.verify(payload, work.context, run).as_json()
+    verification = work.plugin.verify(payload, work.context, run, repo_session).as_json()
     if work.claim.gold_item_id is not None:
         return _answer_gold(
             engine, claim_id, reviewer_id, work, payload, run, pool_rules or PoolRules(), now

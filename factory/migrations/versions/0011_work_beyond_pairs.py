@@ -210,6 +210,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("subject_code", sa.Text(), nullable=False, server_default="")
         )
+        batch_op.add_column(
+            sa.Column("repo_task", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
+        )
+        batch_op.create_foreign_key(
+            "fk_prompt_repo_task_repotask", "repotask", ["repo_task"], ["instance_id"]
+        )
     with op.batch_alter_table("releaseitem", schema=None) as batch_op:
         batch_op.add_column(sa.Column("submission_id", sa.Integer(), nullable=True))
         batch_op.create_index("ix_releaseitem_submission_id", ["submission_id"], unique=False)
@@ -279,6 +285,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_releaseitem_submission_id")
         batch_op.drop_column("submission_id")
     with op.batch_alter_table("prompt", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_prompt_repo_task_repotask", type_="foreignkey")
+        batch_op.drop_column("repo_task")
         batch_op.drop_column("subject_code")
         batch_op.drop_column("work")
     with op.batch_alter_table("reviewtask", schema=None) as batch_op:
