@@ -77,10 +77,11 @@ _ON_CANDIDATES = {WorkKind.PAIRWISE, WorkKind.RANKING}
 _ON_CODE = {WorkKind.CODE_REVIEW, WorkKind.BUG_FIX, WorkKind.REFACTORING}
 
 
-def needs_candidates(task_type: str, work: Sequence[str], subject_code: str) -> bool:
-    """Whether a prompt's work needs generated candidates (authoring and reasoning do not)."""
+def needs_candidates(task_type: str, work: Sequence[str], *, brings_code: bool) -> bool:
+    """Whether a prompt's work needs generated candidates (authoring and reasoning do not, nor
+    code work on code the record brought or on a repository task)."""
     kinds = set(work_kinds(task_type, work))
-    return bool(kinds & _ON_CANDIDATES) or (bool(kinds & _ON_CODE) and not subject_code.strip())
+    return bool(kinds & _ON_CANDIDATES) or (bool(kinds & _ON_CODE) and not brings_code)
 
 
 class Dimension(StrEnum):

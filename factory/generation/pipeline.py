@@ -119,7 +119,11 @@ def run_generation(
                 .where(Prompt.batch_id == batch_id, Prompt.status == PromptStatus.ACCEPTED)
                 .order_by(col(Prompt.id))
             )
-            if needs_candidates(prompt.task_type, prompt.work, prompt.subject_code)
+            if needs_candidates(
+                prompt.task_type,
+                prompt.work,
+                brings_code=bool(prompt.subject_code.strip() or prompt.repo_task),
+            )
         ]
     report.prompts = len(prompts)
     drafts: list[Candidate] = []

@@ -209,7 +209,9 @@ def _work(record: dict[str, Any]) -> list[str]:
 def _from_factory(record: dict[str, Any]) -> IntakeRecord:
     work = _work(record)
     authoring = WorkKind.AUTHORING in work
-    _require(record, AUTHORING_FIELDS if authoring else FACTORY_FIELDS, "factory")
+    # A bug fix on a repository task takes its code and tests from the task.
+    on_repository = bool(_optional_str(record, "repo_task").strip())
+    _require(record, AUTHORING_FIELDS if authoring or on_repository else FACTORY_FIELDS, "factory")
     if authoring and work != [WorkKind.AUTHORING]:
         _require(record, ("tests",), "factory")
     metadata = record.get("metadata") or {}

@@ -33,6 +33,7 @@ from factory.models import (
     DuplicateRecord,
     Prompt,
     QuarantinedRecord,
+    RepoTask,
     ScrubEvent,
     stored_id,
 )
@@ -215,6 +216,13 @@ class _BatchIngestion:
                     "duplicate_id",
                     f"id {record.external_id!r} was already used on line {first_line} of this "
                     "batch; ids must be unique within a batch",
+                    record_id=record.external_id,
+                )
+            if record.repo_task and self.session.get(RepoTask, record.repo_task) is None:
+                raise RecordError(
+                    "unknown_repo_task",
+                    f"repo_task {record.repo_task!r} is not a repository task of this factory; "
+                    "run `factory envs build REPO` on its repository first",
                     record_id=record.external_id,
                 )
         except RecordError as error:

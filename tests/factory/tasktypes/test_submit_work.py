@@ -300,9 +300,9 @@ def test_an_expired_claim_writes_nothing_and_a_task_never_takes_more_answers(
 def test_only_work_on_candidates_needs_generated_candidates() -> None:
     from factory.vocab import needs_candidates
 
-    assert needs_candidates("code_generation", [], "")  # pairwise by default
-    assert needs_candidates("pairwise_preference", ["ranking"], "")
-    assert not needs_candidates("code_generation", ["authoring"], "")
-    assert not needs_candidates("reasoning", [], "")
-    assert needs_candidates("bug_fix", [], "")  # a failing candidate is the buggy code
-    assert not needs_candidates("bug_fix", [], "def f():\n    return 1\n")  # the record's own
+    assert needs_candidates("code_generation", [], brings_code=False)  # pairwise by default
+    assert needs_candidates("pairwise_preference", ["ranking"], brings_code=True)
+    assert not needs_candidates("code_generation", ["authoring"], brings_code=False)
+    assert not needs_candidates("reasoning", [], brings_code=False)
+    assert needs_candidates("bug_fix", [], brings_code=False)  # a failing candidate is the code
+    assert not needs_candidates("bug_fix", [], brings_code=True)  # the record's own, or a repo
