@@ -11,6 +11,8 @@ agreement = stage_asset(
     group=POST_REVIEW,
     description="Inter-reviewer agreement for the batch: quadratic-weighted kappa on "
     "preferences and ordinal Krippendorff alpha on dimension scores per language x task type x "
-    "dimension (n and bootstrap 95% CI), gold accuracy per reviewer, flagged reviewers.",
+    "dimension (n and bootstrap 95% CI), figures per kind of work beyond pairs (Kendall's W, "
+    "span F1, cross-check pass rate, Krippendorff alphas), gold accuracy per reviewer, flagged "
+    "reviewers.",
 )
 agreement_gate = stage_gate(agreement, suite)

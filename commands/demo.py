@@ -190,13 +190,21 @@ def simulate(
     reporter.banner("SIMULATED REVIEWERS - for demonstration only, not human judgement")
     reporter.say(
         f"{args.reviewers} simulated reviewers (sim-01...) score and compare every pair from the "
-        "sandbox verdicts and static findings, with seeded noise; their work is flagged simulated",
+        "sandbox verdicts and static findings, with seeded noise, and answer the other kinds of "
+        "work (rankings and code reviews from the same evidence, the rest from the records' "
+        "demonstration answers, checked in the sandbox); their work is flagged simulated",
         "yellow",
     )
     engine = open_database()
     start = time.monotonic()
     counts = simulate_reviews(
-        engine, partition, reviewers=args.reviewers, seed=args.seed, settings=config.review
+        engine,
+        partition,
+        reviewers=args.reviewers,
+        seed=args.seed,
+        settings=config.review,
+        sandbox_settings=config.sandbox,
+        report=lambda line: reporter.say(line, "yellow"),
     )
     figures = " ".join(f"{key}={value}" for key, value in counts.items())
     reporter.say(f"simulated reviews: {figures} ({time.monotonic() - start:.1f} s)", "yellow")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from factory.agreement.breakdown import ALPHA, KAPPA
 from factory.agreement.report import GOLD, agreement_report
+from factory.agreement.work_figures import THRESHOLDS
 from factory.settings import FactoryConfig
 from factory.stages.context import StageContext
 
@@ -19,7 +20,8 @@ DESCRIPTION = (
     "Every gated kappa cell >= agreement.min_preference_kappa, every gated alpha cell >= "
     "agreement.min_dimension_alpha (cells judged on the lower 95% bootstrap bound, or on the "
     "estimate, as agreement.gate_on says), every gold-judged reviewer >= "
-    "agreement.min_gold_accuracy; "
+    "agreement.min_gold_accuracy; gated figures on work beyond pairs (mean Kendall's W, span F1, "
+    "cross-check pass rate) >= agreement.min_ranking_w, min_span_f1, min_cross_pass_rate; "
     "with agreement.require_agreement_evidence, at least one judged figure. Failing figures are "
     "named in `offending`."
 )
@@ -36,6 +38,12 @@ def build_suite(config: FactoryConfig) -> gx.ExpectationSuite:
         ),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column=GOLD, min_value=settings.min_gold_accuracy, max_value=1.0
+        ),
+        *(
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column=metric, min_value=getattr(settings, threshold), max_value=1.0
+            )
+            for metric, threshold in THRESHOLDS.items()
         ),
         # Names every figure under its threshold, so the failing cells show in the metadata.
         gx.expectations.ExpectColumnValuesToBeNull(column="offending"),

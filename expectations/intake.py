@@ -13,13 +13,13 @@ from sqlmodel import col
 from factory.models import Batch, Prompt
 from factory.settings import FactoryConfig
 from factory.stages.context import StageContext
-from factory.vocab import TaskType
+from factory.vocab import TaskType, WorkKind
 
 SUITE_NAME = "intake_prompts"
 DESCRIPTION = (
     "Blocks generation unless the batch has prompts, unique ids, non-empty prompt, tests and "
-    "reference, enabled languages, known task types and a quarantine share under "
-    "intake.max_quarantine_share."
+    "reference (save what an authoring record leaves to its author), enabled languages, known "
+    "task types and a quarantine share under intake.max_quarantine_share."
 )
 FRAME_COLUMNS = (
     "external_id",
@@ -66,7 +66,22 @@ def load_frame(ctx: StageContext, batch_id: str) -> pd.DataFrame:
                 col(Prompt.prompt),
                 col(Prompt.tests),
                 col(Prompt.reference_solution),
+                col(Prompt.work),
             ).where(col(Prompt.batch_id) == batch_id)
         ).all()
-        frame = pd.DataFrame([(*row, share) for row in rows], columns=list(FRAME_COLUMNS))
+        frame = pd.DataFrame(
+            [(*_authored(row), share) for row in rows], columns=list(FRAME_COLUMNS)
+        )
         return frame.astype({"quarantine_share": "float64"})
+
+
+def _authored(row: tuple) -> tuple:
+    """A record asking for authoring may leave out what its author writes (intake checked
+    which): missing, not empty, so the length expectations skip it."""
+    *values, work = row
+    if WorkKind.AUTHORING in (work or []):
+        values = [
+            None if name in ("tests", "reference_solution") and not value else value
+            for name, value in zip(FRAME_COLUMNS, values, strict=False)
+        ]
+    return tuple(values)

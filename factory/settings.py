@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from factory.errors import ConfigError
 
-# The variables the factory reads. Secrets (API key, Hub token, reviewer password, webapp secret)
-# come only from here and are never passed into a sandbox.
+# The variables the factory reads. Secrets (API key, Hub token, reviewer password, webapp secret,
+# sandbox service token) come only from here and are never passed into a sandbox.
 HOME_ENV = "FACTORY_HOME"
 CONFIG_ENV = "FACTORY_CONFIG"
 DATABASE_URL_ENV = "FACTORY_DATABASE_URL"
@@ -34,6 +34,7 @@ HF_ENDPOINT_ENV = "HF_ENDPOINT"
 REVIEWER_PASSWORD_ENV = "FACTORY_REVIEWER_PASSWORD"  # noqa: S105  (a variable's name)
 WEBAPP_SECRET_ENV = "FACTORY_WEBAPP_SECRET"  # noqa: S105  (a variable's name)
 WEBAPP_SECURE_COOKIES_ENV = "FACTORY_WEBAPP_SECURE_COOKIES"
+SANDBOX_TOKEN_ENV = "FACTORY_SANDBOX_TOKEN"  # noqa: S105  (a variable's name)
 # What the docker CLI needs from the host to find its engine (never forwarded into a container).
 DOCKER_CLIENT_ENV = (
     "PATH",
@@ -63,6 +64,7 @@ class Environment:
     reviewer_password: str = ""
     webapp_secret: str = ""
     webapp_secure_cookies: bool = False
+    sandbox_token: str = ""
     docker_host: str = ""
     docker_context: str = ""
     docker_client_env: tuple[tuple[str, str], ...] = ()
@@ -90,6 +92,7 @@ class Environment:
             reviewer_password=env.get(REVIEWER_PASSWORD_ENV, ""),
             webapp_secret=env.get(WEBAPP_SECRET_ENV, ""),
             webapp_secure_cookies=env.get(WEBAPP_SECURE_COOKIES_ENV) == "1",
+            sandbox_token=env.get(SANDBOX_TOKEN_ENV, ""),
             docker_host=env.get("DOCKER_HOST", ""),
             docker_context=env.get("DOCKER_CONTEXT", ""),
             docker_client_env=tuple((k, env[k]) for k in DOCKER_CLIENT_ENV if k in env),
@@ -178,6 +181,18 @@ class SignalsSettings(_Section):
     growth_budget_s: float = 2.0  # a size slower than this ends the measurement
 
 
+class SandboxServiceSettings(_Section):
+    """`factory sandbox serve`: the sandbox as an HTTP service (factory.sandbox.service)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_concurrency: int = Field(default=0, ge=0)  # jobs running at once; 0: sandbox.pool_size
+    max_queue: int = Field(default=64, ge=0)  # jobs waiting beyond those; more get 429
+    per_client_concurrency: int = Field(default=0, ge=0)  # per client; 0: max_concurrency
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # larger bodies get 413
+    max_timeout_s: float = Field(default=60.0, gt=0)  # longest run or compile timeout asked
+
+
 class SandboxSettings(_Section):
     backend: str = "auto"  # auto | docker | bwrap | unsafe-local (must be asked for by name)
     timeout_s: float = 10.0
@@ -199,6 +214,7 @@ class SandboxSettings(_Section):
     pin_cpus: bool = True
     image: str = ""  # docker image; empty: the one scripts/build-sandbox-image.sh built last
     rootfs: str = ""  # bwrap root filesystem; empty: the one that script built last
+    service: SandboxServiceSettings = Field(default_factory=SandboxServiceSettings)
 
     @property
     def sandbox_memory_bytes(self) -> int:
@@ -262,6 +278,14 @@ class AgreementSettings(_Section):
     # its 95% bootstrap interval must clear the threshold too: confident agreement, which takes
     # many overlapping items per cell; a few dozen rarely suffice).
     gate_on: Literal["point", "lower_bound"] = "point"
+    # Work beyond pairs (factory.agreement.work_figures), gated like the cells. Mean Kendall's
+    # W of rankings: with two reviewers a task's W is (1 + Spearman's rho) / 2, so 0.7 is
+    # rho 0.4, as min_preference_kappa asks of pairs.
+    min_ranking_w: float = 0.7
+    min_span_f1: float = 0.5  # code review: span F1 at overlap, pooled over reviewer pairs
+    # Bug fixes and authored solutions: share of cross-checks passed (one person's code
+    # against the other's tests).
+    min_cross_pass_rate: float = 0.7
 
 
 class PackagingSettings(_Section):

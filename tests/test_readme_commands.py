@@ -34,6 +34,10 @@ FIXTURE_REPOS = REPO.parent / "shared" / "fixtures" / "repos"
 README = REPO / "README.md"
 PASSWORD = "correct horse battery staple"  # noqa: S105 (typed at the prompt in a test)
 
+_SERVE_TEST = (
+    "tests/factory/cli/test_sandbox_serve_command.py::"
+    "test_the_readme_service_commands_serve_and_answer"
+)
 # Each command the README shows -> the test that runs it exactly as written.
 COVERED = {
     "make demo": "test_make_demo_builds_and_publishes_a_release",
@@ -60,6 +64,12 @@ COVERED = {
     ".venv/bin/factory sandbox check factory/sample_data/languages_check.jsonl": (
         "tests/factory/cli/test_sandbox_check_command.py::"
         "test_the_readme_check_command_passes_canonical_and_fails_broken_in_ten_languages"
+    ),
+    "export FACTORY_SANDBOX_TOKEN=$(openssl rand -hex 32)": _SERVE_TEST,
+    ".venv/bin/factory sandbox serve --host 127.0.0.1 --port 8080 &": _SERVE_TEST,
+    'curl -s http://127.0.0.1:8080/run_code -H "Authorization: Bearer $FACTORY_SANDBOX_TOKEN" '
+    '-d \'{"language": "python", "code": "print(input()[::-1])", "stdin": "stressed"}\'': (
+        _SERVE_TEST
     ),
     "python: load_dataset": "test_the_load_dataset_snippet_loads_both_releases",
     ".venv/bin/python bench/sandbox_bench.py": "test_benchmarks",

@@ -5,15 +5,17 @@ prompt is one small Python function with pytest tests, so every check runs fast 
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from review_builders import add_people
 from review_data_builder import add_batch, add_candidate, sha
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from factory.models import Prompt, Reviewer, ReviewTask
+from factory.models import Prompt, Reviewer, ReviewTask, Submission, TaskClaim
 from factory.settings import ReviewSettings
 from factory.tasktypes.enqueue import enqueue_work
+from factory.tasktypes.registry import work_type
 
 WORK_BATCH = "batch-work"
 ENTRY = "total"
@@ -126,3 +128,58 @@ def build_work_batch(
 def workers(engine: Engine, *names: str) -> list[Reviewer]:
     """People active in every pool of Python, work beyond pairs included."""
     return add_people(engine, *names)
+
+
+def add_work_task(
+    session: Session, prompt: Prompt, kind: str, key: str, *, required_reviews: int = 2
+) -> ReviewTask:
+    """A queued task of `kind` on `prompt`, made directly (enqueue_work plans from candidates)."""
+    task = ReviewTask(
+        batch_id=prompt.batch_id,
+        prompt_id=prompt.id,
+        language=prompt.language,
+        task_type=kind,
+        kind=kind,
+        work_key=f"{prompt.id}:{key}",
+        pair_strategy=kind,
+        required_reviews=required_reviews,
+        status="complete",
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def add_submission(
+    session: Session,
+    task: ReviewTask,
+    reviewer: Reviewer,
+    payload: dict,
+    *,
+    verification: dict | None = None,
+    seconds: float = 0.0,
+    rubric_version: str = "",
+    simulated: bool = False,
+) -> Submission:
+    """An accepted submission written directly, bypassing the form and the sandbox."""
+    now = datetime.now(UTC)
+    claim = TaskClaim(
+        task_id=task.id, reviewer_id=reviewer.id, status="submitted", expires_at=now + timedelta(1)
+    )
+    session.add(claim)
+    session.flush()
+    submission = Submission(
+        task_id=task.id,
+        claim_id=claim.id,
+        reviewer_id=reviewer.id,
+        kind=task.kind,
+        rubric_version=rubric_version or work_type(task.kind).rubric.version,
+        payload=payload,
+        verification=verification or {},
+        seconds_spent=seconds,
+        simulated=simulated,
+    )
+    session.add(submission)
+    task.review_count += 1
+    session.flush()
+    return submission

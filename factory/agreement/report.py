@@ -1,6 +1,8 @@
-"""One batch's agreement report: the cells, gold accuracy, flagged reviewers, and the verdict."""
+"""One batch's agreement report: the cells, the figures on work beyond pairs, gold accuracy,
+flagged reviewers, and the verdict."""
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 from sqlmodel import Session
@@ -8,6 +10,8 @@ from sqlmodel import Session
 from factory.agreement.breakdown import ALPHA, KAPPA, Cell, agreement_cells
 from factory.agreement.data import ReviewData, load_review_data
 from factory.agreement.gold import GoldRecord, gold_accuracy
+from factory.agreement.work_data import WorkAnswer, load_work_answers
+from factory.agreement.work_figures import GATED_METRICS, WorkFigure, work_figures, work_markdown
 from factory.settings import AgreementSettings
 
 GOLD = "gold_accuracy"
@@ -24,6 +28,8 @@ JUDGED_ON = {
 class AgreementReport:
     cells: list[Cell]
     gold: list[GoldRecord]
+    work: list[WorkFigure] = field(default_factory=list)  # work beyond pairs, per kind
+    min_items: int = 0  # agreement.min_items_per_cell, for saying why a work figure is n/a
 
     @property
     def flagged_reviewers(self) -> list[int]:
@@ -34,8 +40,12 @@ class AgreementReport:
         return [cell for cell in self.cells if not cell.passed]
 
     @property
+    def failing_work(self) -> list[WorkFigure]:
+        return [figure for figure in self.work if not figure.passed]
+
+    @property
     def passed(self) -> bool:
-        return not self.failing_cells and not self.flagged_reviewers
+        return not self.failing_cells and not self.failing_work and not self.flagged_reviewers
 
     def gate_frame(self) -> pd.DataFrame:
         """One row per judged figure (cells and reviewers), for the blocking gate.
@@ -55,6 +65,18 @@ class AgreementReport:
                         cell.judged_value,
                         cell.threshold,
                         cell.judged_on,
+                    )
+                )
+        for figure in self.work:
+            if figure.gated and figure.threshold is not None:
+                rows.append(
+                    _gate_row(
+                        figure.name,
+                        figure.metric,
+                        figure.n_items,
+                        figure.judged_value,
+                        figure.threshold,
+                        figure.judged_on,
                     )
                 )
         for record in self.gold:
@@ -82,9 +104,22 @@ class AgreementReport:
                 asdict(record) | {"accuracy": record.accuracy, "flagged": record.flagged}
                 for record in self.gold
             ],
+            "work": [
+                asdict(figure)
+                | {"name": figure.name, "gated": figure.gated, "passed": figure.passed}
+                for figure in self.work
+            ],
             "flagged_reviewers": self.flagged_reviewers,
             "failing_cells": [cell.name for cell in self.failing_cells],
+            "failing_work_figures": [figure.name for figure in self.failing_work],
         }
+
+    def work_markdown(self, kind: str | None = None) -> str:
+        """The figures on work beyond pairs (of one kind, when given) as a table."""
+        figures = [f for f in self.work if kind is None or f.kind == kind]
+        if kind is not None and not figures:
+            return "No answers yet, so no agreement figures."
+        return work_markdown(figures, min_items=self.min_items)
 
     def cells_markdown(self) -> str:
         header = (
@@ -112,13 +147,14 @@ class AgreementReport:
         return header + "\n".join(lines) if lines else "No gold answers yet."
 
 
-GATE_COLUMNS = ["cell", "n_items", KAPPA, ALPHA, GOLD, "offending"]
+METRIC_COLUMNS = [KAPPA, ALPHA, *GATED_METRICS, GOLD]
+GATE_COLUMNS = ["cell", "n_items", *METRIC_COLUMNS, "offending"]
 
 
 def _gate_row(
     name: str, metric: str, n_items: int, value: float | None, threshold: float, judged_on: str
 ) -> dict:
-    row: dict = {"cell": name, "n_items": n_items, KAPPA: None, ALPHA: None, GOLD: None}
+    row: dict = {"cell": name, "n_items": n_items} | dict.fromkeys(METRIC_COLUMNS)
     row[metric] = value
     below = value is None or value < threshold
     shown = "n/a" if value is None else f"{value:.3f}"
@@ -135,9 +171,14 @@ def _ci(low: float | None, high: float | None) -> str:
     return "n/a" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
 
 
-def build_report(data: ReviewData, settings: AgreementSettings) -> AgreementReport:
+def build_report(
+    data: ReviewData, settings: AgreementSettings, work: Sequence[WorkAnswer] = ()
+) -> AgreementReport:
     return AgreementReport(
-        cells=agreement_cells(data, settings), gold=gold_accuracy(data.ratings, settings)
+        cells=agreement_cells(data, settings),
+        gold=gold_accuracy(data.ratings, settings),
+        work=work_figures(work, settings),
+        min_items=settings.min_items_per_cell,
     )
 
 
@@ -145,4 +186,6 @@ def agreement_report(
     session: Session, batch_ids: list[str], settings: AgreementSettings
 ) -> AgreementReport:
     """Recomputed from the database every time: deterministic for a given seed, never stale."""
-    return build_report(load_review_data(session, batch_ids), settings)
+    return build_report(
+        load_review_data(session, batch_ids), settings, load_work_answers(session, batch_ids)
+    )

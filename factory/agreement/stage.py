@@ -2,7 +2,9 @@
 
 The report is recomputed from the database on every run, so the stage and its gate see the same
 figures for the same seed. Flagged reviewers' unverified work is reported here, not re-queued:
-packaging leaves that work out when `agreement.exclude_flagged_reviewers` is set.
+packaging leaves that work out when `agreement.exclude_flagged_reviewers` is set. Work beyond
+pairs has figures of its own per kind and language (factory.agreement.work_figures), gated where
+a threshold is configured and enough tasks were answered twice.
 """
 
 from dataclasses import dataclass, field
@@ -39,15 +41,19 @@ class AgreementStageReport(StageReport):
     def summary(self) -> str:
         if not self.judged and not self.passed:
             return (
-                "Agreement **failed**: no figure could be judged (no task reviewed twice with "
-                "enough items, no reviewer with enough gold answers)."
+                "Agreement **failed**: no figure could be judged (no task reviewed or answered "
+                "twice with enough items, no reviewer with enough gold answers)."
             )
         if self.passed:
             return (
-                "Agreement passed: every gated cell and gold-judged reviewer is over its threshold."
+                "Agreement passed: every gated cell, work figure and gold-judged reviewer is over "
+                "its threshold."
             )
         parts = [f"Agreement **failed**: {len(self.report.failing_cells)} failing cell(s)"]
         parts += [f"- {cell.name}: n={cell.n_items}" for cell in self.report.failing_cells]
+        if self.report.failing_work:
+            parts.append(f"{len(self.report.failing_work)} failing work figure(s)")
+            parts += [f"- {f.name}: n={f.n_items}" for f in self.report.failing_work]
         if self.report.flagged_reviewers:
             flagged = ", ".join(map(str, self.report.flagged_reviewers))
             parts.append(f"Flagged reviewers: {flagged}")
@@ -64,6 +70,10 @@ class AgreementStageReport(StageReport):
             "cells_total": len(report.cells),
             "cells_gated": sum(1 for cell in report.cells if cell.gated),
             "failing_cells": [cell.name for cell in report.failing_cells],
+            "work_agreement": Markdown(report.work_markdown()),
+            "work_figures_total": len(report.work),
+            "work_figures_gated": sum(1 for figure in report.work if figure.gated),
+            "failing_work_figures": [figure.name for figure in report.failing_work],
             "flagged_reviewers": report.flagged_reviewers,
             "unverified_task_ids": self.unverified,
             "tasks_done": self.progress.done,

@@ -123,7 +123,7 @@ def add_reviewer(args: argparse.Namespace) -> int:
     print(f"{verb} {args.role} {args.username} ({languages})")
     if waiting:
         print(
-            f"{waiting} pool(s) (language x task type) await qualification on expert gold; "
+            f"{waiting} pool(s) (language x pool type) await qualification on expert gold; "
             f"an admin may qualify directly: factory review qualify {args.username} "
             "--language L --task-type T --reason ..."
         )
@@ -151,12 +151,15 @@ def simulate(args: argparse.Namespace) -> int:
     from factory.review.simulate import simulate_reviews
 
     engine = open_database()
+    config = load_config()
     counts = simulate_reviews(
         engine,
         args.batch_id,
         reviewers=args.reviewers,
         seed=args.seed,
-        settings=load_config().review,
+        settings=config.review,
+        sandbox_settings=config.sandbox,  # checks answers to work beyond pairs
+        report=print,
     )
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
     return 0

@@ -1,4 +1,5 @@
-"""`factory sandbox check FILE`: judge every record of a batch file in the sandbox, as JSON lines.
+"""`factory sandbox check FILE`: judge every record of a batch file in the sandbox, as JSON lines;
+`factory sandbox serve`: the sandbox as an HTTP service (see `serve` below).
 
 FILE is anything intake accepts (the factory's schema, HumanEval, MBPP, HumanEval-X, MultiPL-E;
 plain or gzip JSON Lines). A record may carry a `candidate` field, the code to judge; without one
@@ -24,9 +25,19 @@ from factory.intake.records import IntakeRecord
 from factory.intake.validate import validate
 from factory.languages import LANGUAGES
 from factory.sandbox import ExecutionJob, ExecutionOutcome, open_sandbox
-from factory.settings import FactoryConfig, load_config
+from factory.sandbox.process import ServerFailure
+from factory.settings import SANDBOX_TOKEN_ENV, FactoryConfig, environment, load_config
 
 _CHUNK = 32  # records judged together (the pool runs them concurrently)
+_LOOPBACK = ("127.", "::1", "localhost")
+SERVE_HELP = """\
+Serve the sandbox over HTTP on the warm pool: SandboxFusion's POST /run_code (verl's
+sandbox_fusion reward works unchanged), POST /v1/jobs and /v1/jobs/batch (judged test jobs),
+GET /health and GET /metrics (Prometheus). Clients send the token from FACTORY_SANDBOX_TOKEN as
+`Authorization: Bearer TOKEN` (or as the password in the URL, http://NAME:TOKEN@host:port/run_code);
+the service refuses to start without one unless --no-auth is given on a loopback address.
+Limits: the `sandbox.service` settings.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("--config", default=None, help="factory YAML config (default: built-in)")
     check.add_argument("--backend", default=None, help="docker | bwrap | unsafe-local | auto")
     check.add_argument("--timeout", type=float, default=None, help="run timeout in seconds")
+    serve = sub.add_parser(
+        "serve",
+        help="the sandbox as an HTTP service: SandboxFusion's /run_code, /v1/jobs, /metrics",
+        description=SERVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default=None, help="address (default: sandbox.service.host)")
+    serve.add_argument("--port", type=int, default=None, help="default: sandbox.service.port")
+    serve.add_argument("--config", default=None, help="factory YAML config (default: built-in)")
+    serve.add_argument("--backend", default=None, help="docker | bwrap | unsafe-local | auto")
+    serve.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve without a token, for local experiments (loopback addresses only)",
+    )
 
 
 @dataclass(slots=True)
@@ -52,6 +78,8 @@ class _Item:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.sandbox_command == "serve":
+        return serve(args)
     try:
         config = load_config(args.config)
         if args.backend:
@@ -167,26 +195,55 @@ def outcome_json(item: _Item, outcome: ExecutionOutcome) -> dict[str, Any]:
         "format": record.format,
         "test_style": item.job.test_style,
         "judged": item.judged,
-        "verdict": str(outcome.verdict),
-        "error_type": outcome.error_type,
-        "tests_passed": outcome.tests_passed,
-        "tests_total": outcome.tests_total,
-        "tests": [
-            {
-                "name": test.name,
-                "outcome": test.outcome,
-                "message": test.message,
-                "duration_s": round(test.duration_s, 6),
-            }
-            for test in outcome.tests
-        ],
-        "compile_output": outcome.compile_output,
-        "stderr": outcome.stderr[-2000:],
-        "timings": {
-            "compile_s": round(outcome.compile_time_s, 6),
-            "run_s": round(max(outcome.wall_time_s - outcome.compile_time_s, 0.0), 6),
-            "wall_s": round(outcome.wall_time_s, 6),
-        },
-        "backend": outcome.backend,
-        "image": outcome.image,
+        **outcome.as_json(),
     }
+
+
+def serve(args: argparse.Namespace) -> int:
+    """`factory sandbox serve`: open and warm the pool, then serve it until interrupted."""
+    import uvicorn
+
+    from factory.sandbox.service import create_app
+
+    try:
+        config = load_config(args.config)
+    except FactoryUserError as exc:
+        print(f"sandbox serve: {exc}", file=sys.stderr)
+        return 2
+    if args.backend:
+        config.sandbox.backend = args.backend
+    service = config.sandbox.service
+    host = args.host or service.host
+    port = service.port if args.port is None else args.port
+    token: str | None = environment().sandbox_token
+    if args.no_auth:
+        if not host.startswith(_LOOPBACK):
+            print(
+                f"sandbox serve: --no-auth serves only a loopback address, not {host!r}",
+                file=sys.stderr,
+            )
+            return 2
+        token = None
+    elif not token:
+        print(
+            f"sandbox serve: set {SANDBOX_TOKEN_ENV} to the token clients must send "
+            "(or pass --no-auth to experiment on a loopback address)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        sandbox = open_sandbox(config.sandbox)
+    except SandboxUnavailableError as exc:
+        print(f"sandbox serve: {exc}", file=sys.stderr)
+        return 2
+    with sandbox:
+        try:
+            sandbox.warm_up()
+        except (SandboxUnavailableError, ServerFailure) as exc:
+            print(f"sandbox serve: the sandbox did not start: {exc}", file=sys.stderr)
+            return 2
+        auth = "token required" if token else "NO authentication"
+        print(f"sandbox service on http://{host}:{port} ({sandbox.backend}, {auth})", flush=True)
+        # The access log shows methods and paths only: tokens travel in headers.
+        uvicorn.run(create_app(sandbox, config.sandbox, token=token), host=host, port=port)
+    return 0

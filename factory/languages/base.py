@@ -1,15 +1,17 @@
 """The shape every language plug-in has, and the program a plug-in hands the sandbox.
 
 A plug-in turns an `ExecutionJob` into a `Program`: the files to write (candidate, tests and a
-small harness in the language), the compile commands and the run command. The sandbox's fork
-server runs them (factory.sandbox.server, "Program jobs"); the harness reports each test on fd 3,
-each line led by the run's secret, which it reads once from fd 4 (see `HARNESS_PROTOCOL`).
+small harness in the language), the compile commands and the run command; and a `RunJob` (a
+program run for its own sake, no tests) into the files and commands that build and run it. The
+sandbox's fork server runs them (factory.sandbox.server, "Program jobs"); the harness reports each
+test on fd 3, each line led by the run's secret, which it reads once from fd 4 (see
+`HARNESS_PROTOCOL`).
 """
 
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 # The contract between a harness and the fork server, for plug-in authors.
 HARNESS_PROTOCOL = """\
@@ -70,4 +72,10 @@ class LanguagePlugin(Protocol):
     def check_tests(self, tests: str, test_style: str, entry_point: str) -> str | None:
         """Cheap checks of a prompt's tests at intake: the problem, or None when they look
         runnable (the sandbox decides the rest)."""
+        ...
+
+    def run_program(self, job: RunJob) -> Program:
+        """The files and commands that build (where the language needs it) and run `job.code`
+        as a program of its own: stdin in, output and exit status out, no harness and no tests
+        (the sandbox service's /run_code)."""
         ...

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 _HARNESS_DIR = Path(__file__).parent / "harness"
 RUNNER = (_HARNESS_DIR / "bash_runner.sh").read_text()
@@ -85,6 +85,9 @@ class Bash:
         if test_style == "program" and not tests.strip():
             return "program-style tests need checks (e.g. [ ... ] || exit 1)"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        return Program(files={"solution.sh": job.code}, run=(BASH, "solution.sh"))
 
 
 BASH_LANGUAGE = Bash()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 HEADER = (Path(__file__).parent / "harness" / "factory_test.h").read_text()
 
@@ -83,6 +83,14 @@ class CFamily:
         if test_style == "program" and not _MAIN.search(tests):
             return "program-style tests need a main() that runs the checks"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        source = f"solution{self.extension}"
+        return Program(
+            files={source: job.code},
+            compile=((self.compiler, *self.flags, "-O2", "-o", "program", source, "-lm"),),
+            run=("./program",),
+        )
 
 
 C = CFamily(

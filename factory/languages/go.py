@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import HOME, Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 GO = "/usr/bin/go"
 MODULE = "solution"
@@ -198,12 +198,7 @@ class Go:
             # vet is off: it is most of a cold build's time and judges style, not behaviour.
             compile=((GO, "test", "-c", "-vet=off", "-o", "program", "."),),
             run=("./program", "-test.run", "^TestFactoryHarness$", "-test.count=1"),
-            env={
-                "GOCACHE": f"{HOME}/gocache",
-                "GOPATH": f"{HOME}/go",
-                "GOPROXY": "off",  # a missing module fails the build; nothing is downloaded
-                "GOMEMLIMIT": f"{job.memory_mb}MiB",
-            },
+            env=_env(job.memory_mb),
             # Go reserves far more address space than it uses: the cgroup bounds its memory.
             address_space_mb=0,
             compile_address_space_mb=0,
@@ -213,6 +208,26 @@ class Go:
         if not test_names(tests):
             return "Go tests need at least one func TestX(t *testing.T)"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        """A `package main` program as `go build` makes it, in a module of its own."""
+        return Program(
+            files={"main.go": job.code, "go.mod": "module main\n\ngo 1.19\n"},
+            compile=((GO, "build", "-o", "program", "."),),
+            run=("./program",),
+            env=_env(job.memory_mb),
+            address_space_mb=0,
+            compile_address_space_mb=0,
+        )
+
+
+def _env(memory_mb: int) -> dict[str, str]:
+    return {
+        "GOCACHE": f"{HOME}/gocache",
+        "GOPATH": f"{HOME}/go",
+        "GOPROXY": "off",  # a missing module fails the build; nothing is downloaded
+        "GOMEMLIMIT": f"{memory_mb}MiB",
+    }
 
 
 GO_LANGUAGE = Go()

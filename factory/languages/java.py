@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 HARNESS_FILE = "FactoryHarness.java"
 HARNESS = (Path(__file__).parent / "harness" / HARNESS_FILE).read_text()
@@ -222,6 +222,21 @@ class Java:
         if not _TEST_ANNOTATION.search(masked):
             return "native tests need a JUnit 5 class with @Test methods"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        """One file named after its public class (else `Main.java`), run from the class that
+        declares `static void main`."""
+        types = top_level_types(job.code)
+        public = [t.name for t in types if t.public]
+        main = main_class(job.code, types, 0) or (types[0].name if types else "Main")
+        source = f"{public[0] if public else main}.java"
+        heap = max(job.memory_mb - _NON_HEAP_MB, _MIN_HEAP_MB)
+        return Program(
+            files={source: job.code},
+            compile=((JAVAC, *_JAVAC_FLAGS, "-d", "classes", source),),
+            run=(JAVA, f"-Xmx{heap}m", *_JVM_FLAGS, "-cp", "classes", package_of(job.code) + main),
+            address_space_mb=0,
+        )
 
 
 def _native_files(code: str, tests: str) -> tuple[dict[str, str], tuple[str, ...]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 _HARNESS_DIR = Path(__file__).parent / "harness"
 JS_HARNESS = (_HARNESS_DIR / "js_harness.js").read_text()
@@ -73,6 +73,21 @@ class NodeLanguage:
         if test_style == "program" and "assert" not in tests:
             return "program-style tests need assertions (assert...)"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        heap = max(job.memory_mb // 2, 64)
+        compile_steps: tuple[tuple[str, ...], ...] = ()
+        if self.transpile:
+            files = {"ts_transpile.js": TS_TRANSPILE, "main.ts": job.code}
+            compile_steps = ((NODE, "ts_transpile.js", "main.ts", "main.js"),)
+        else:
+            files = {"main.js": job.code}
+        return Program(
+            files=files,
+            compile=compile_steps,
+            run=(NODE, f"--max-old-space-size={heap}", "main.js"),
+            address_space_mb=0,
+        )
 
 
 JAVASCRIPT = NodeLanguage(

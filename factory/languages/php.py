@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 HARNESS = (Path(__file__).parent / "harness" / "php_harness.php").read_text()
 PHP = "/usr/bin/php"
@@ -59,6 +59,14 @@ class Php:
         if not tests.strip():
             return "program-style tests need checks (throw on a mismatch, or assert())"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        code = job.code if _OPEN_TAG.match(job.code) else "<?php\n" + job.code
+        memory = f"memory_limit={max(job.memory_mb // 2, 32)}M"
+        return Program(
+            files={"solution.php": code},
+            run=(PHP, *_SETTINGS, "-d", memory, "-f", "solution.php"),
+        )
 
 
 PHP_LANGUAGE = Php()

@@ -1,10 +1,11 @@
-"""Python: judged by the fork server's own runner (factory.sandbox.server), not as a program."""
+"""Python: judged by the fork server's own runner (factory.sandbox.server), not as a program;
+a run for its own sake (`RunJob`) is the interpreter on the code, as any program."""
 
 import ast
 from dataclasses import dataclass
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,5 +27,9 @@ class Python:
             return f"tests do not parse: {exc.msg} (line {exc.lineno})"
         return None
 
+    def run_program(self, job: RunJob) -> Program:
+        return Program(files={"solution.py": job.code}, run=(PYTHON3, "solution.py"))
 
+
+PYTHON3 = "/usr/bin/python3"
 PYTHON = Python()

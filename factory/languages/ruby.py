@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 HARNESS = (Path(__file__).parent / "harness" / "ruby_harness.rb").read_text()
 RUBY = "/usr/bin/ruby"
@@ -43,6 +43,12 @@ class Ruby:
         if not tests.strip():
             return "program-style tests need checks (assert_equal, raise ... unless ...)"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        return Program(
+            files={"solution.rb": job.code},
+            run=(RUBY, "--disable-did_you_mean", "solution.rb"),
+        )
 
 
 RUBY_LANGUAGE = Ruby()

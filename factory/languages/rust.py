@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 RUSTC = "/usr/bin/rustc"
 _ATTRIBUTES = re.compile(
@@ -194,6 +194,15 @@ class Rust:
         if test_style == "program" and not _MAIN.search(tests):
             return "program-style tests need an fn main() that runs the checks"
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        flags = ("-C", "strip=debuginfo", "-C", "opt-level=1", "-A", "warnings")
+        return Program(
+            files={"main.rs": job.code},
+            compile=((RUSTC, "--edition", "2021", *flags, "-o", "program", "main.rs"),),
+            run=("./program",),
+            address_space_mb=0,
+        )
 
 
 RUST = Rust()

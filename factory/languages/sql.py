@@ -17,9 +17,10 @@ import json
 from dataclasses import dataclass
 
 from factory.languages.base import Program
-from factory.sandbox.job import ExecutionJob
+from factory.sandbox.job import ExecutionJob, RunJob
 
 PYTHON = "/usr/bin/python3"
+SQLITE = "/usr/bin/sqlite3"
 
 HARNESS = r"""
 import json, math, os, signal, sqlite3, sys, time
@@ -193,6 +194,14 @@ class Sql:
         except ValueError as exc:
             return str(exc)
         return None
+
+    def run_program(self, job: RunJob) -> Program:
+        """The code as a script of the sqlite3 shell on an empty in-memory database (rows
+        printed `a|b`, one per line); the first error ends it with status 1."""
+        return Program(
+            files={"solution.sql": job.code},
+            run=(SQLITE, "-bail", "-batch", ":memory:", ".read solution.sql"),
+        )
 
 
 SQL = Sql()

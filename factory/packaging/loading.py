@@ -21,6 +21,7 @@ from factory.models import (
     Prompt,
     Reviewer,
     ReviewTask,
+    Submission,
 )
 from factory.packaging.records import CandidateInfo, PairRecord, PromptInfo
 from factory.packaging.rlvr import is_verifiable
@@ -59,6 +60,7 @@ def load_prompts(session: Session, batch_ids: list[str]) -> PromptSet:
             reference_solution=prompt.reference_solution,
             licence=prompt.licence,
             source=prompt.source,
+            subject_code=prompt.subject_code,
         )
         found.keys[prompt.id] = PromptKey(prompt.id, prompt.normalized_sha256, prompt.minhash)
         if is_verifiable(prompt.status, prompt.gradable, prompt.stable):
@@ -73,7 +75,8 @@ def load_prompts(session: Session, batch_ids: list[str]) -> PromptSet:
 
 
 def simulated_review_counts(session: Session, batch_ids: list[str]) -> dict[str, int]:
-    """batch id -> annotations and adjudications made by simulated reviewers (omitted when 0)."""
+    """batch id -> annotations, adjudications and submissions (work beyond pairs) made by
+    simulated reviewers (omitted when 0): one policy, `packaging.allow_simulated`, for all."""
     counts: dict[str, int] = defaultdict(int)
     annotations = (
         select(col(ReviewTask.batch_id), func.count(col(Annotation.id)))
@@ -92,7 +95,17 @@ def simulated_review_counts(session: Session, batch_ids: list[str]) -> dict[str,
         .where(col(ReviewTask.batch_id).in_(batch_ids), col(Reviewer.simulated).is_(True))
         .group_by(col(ReviewTask.batch_id))
     )
-    for query in (annotations, adjudications):
+    submissions = (
+        select(col(ReviewTask.batch_id), func.count(col(Submission.id)))
+        .join(ReviewTask, col(ReviewTask.id) == Submission.task_id)
+        .join(Reviewer, col(Reviewer.id) == Submission.reviewer_id)
+        .where(
+            col(ReviewTask.batch_id).in_(batch_ids),
+            or_(col(Submission.simulated).is_(True), col(Reviewer.simulated).is_(True)),
+        )
+        .group_by(col(ReviewTask.batch_id))
+    )
+    for query in (annotations, adjudications, submissions):
         for batch_id, n in session.execute(query):
             counts[batch_id] += int(n)
     return dict(counts)

@@ -1,9 +1,11 @@
 """What a release of some batches contains: every row of every config, with its split and sources.
 
 Planning reads the database once and decides everything; writing (`staging.py`) only streams the
-planned rows to files. Simulated labels are refused here, before anything is written. The safety
-veto (`safety.py`) applies to pairs in `selection.py` and to SFT answers here; the release's
-licence comes from the packaged prompts' own licences (`licences.py`).
+planned rows to files. Simulated labels (annotations and submissions alike) are refused here,
+before anything is written. The safety veto (`safety.py`) applies to pairs in `selection.py`, to
+implied ranking pairs in `ranking_rows.py` and to SFT answers here; the release's licence comes
+from the packaged prompts' own licences (`licences.py`). Work beyond pairs (`submissions.py`,
+`work_plan.py`) is planned into its own configs, split by prompt like the rest.
 """
 
 from collections import Counter
@@ -15,6 +17,7 @@ from factory.agreement.data import load_review_data
 from factory.agreement.gold import gold_accuracy
 from factory.errors import FactoryUserError
 from factory.models import Batch
+from factory.packaging.dpo import CONVERSATIONAL, STANDARD
 from factory.packaging.licences import ReleaseLicence, release_licence
 from factory.packaging.loading import (
     PromptSet,
@@ -28,11 +31,11 @@ from factory.packaging.safety import SFT_REFERENCE_UNSAFE, SFT_UNSAFE, high_seve
 from factory.packaging.selection import PairSelection, select_pairs
 from factory.packaging.sft import best_candidate
 from factory.packaging.splits import assign_splits, cluster_keys
-from factory.packaging.swe import SPLIT, SweTask, load_swe_tasks
+from factory.packaging.submissions import CONTAMINATED, load_work
+from factory.packaging.swe import SPLIT, SWE, SweTask, load_swe_tasks
+from factory.packaging.work_plan import PlannedRow, plan_work, planned_counts
 from factory.settings import FactoryConfig
 from factory.vocab import Verdict
-
-CONTAMINATED = "contaminated_prompt"
 
 
 @dataclass(slots=True)
@@ -50,6 +53,7 @@ class ReleasePlan:
     licence: ReleaseLicence | None = None
     contaminated_included: int = 0  # flagged prompts in some config of the release
     swe: list[tuple[str, SweTask]] = field(default_factory=list)  # stable repository tasks
+    work: list[PlannedRow] = field(default_factory=list)  # configs of work beyond pairs
 
     @property
     def languages(self) -> list[str]:
@@ -60,7 +64,29 @@ class ReleasePlan:
         return sorted({prompt.task_type for _, prompt in self._used()})
 
     def _used(self) -> list[tuple[str, PromptInfo]]:
-        return [(s, r.prompt) for s, r in self.pairs] + self.rlvr + self.sft_references
+        work = [(row.split, self.prompts.prompts[row.prompt_id]) for row in self.work]
+        return [(s, r.prompt) for s, r in self.pairs] + self.rlvr + self.sft_references + work
+
+    @property
+    def config_counts(self) -> dict[str, dict[str, int]]:
+        """config -> split -> rows the plan writes, for the configs that have rows: what the QA
+        report and the data card count before the files exist."""
+        pairs = [split for split, _ in self.pairs]
+        sft = [s for s, _ in self.sft_references] + [s for s, _, _ in self.sft_candidates]
+        by_config = {
+            STANDARD: pairs,
+            CONVERSATIONAL: pairs,
+            "rlvr": [split for split, _ in self.rlvr],
+            "sft": sft,
+            "reward": [split for split, _, _ in self.reward],
+            SWE: [split for split, _ in self.swe],
+        }
+        counts = {
+            config: dict(sorted(Counter(splits).items()))
+            for config, splits in by_config.items()
+            if splits
+        }
+        return counts | planned_counts(self.work)
 
     def packaged_prompts(self) -> list[PromptInfo]:
         """Every prompt some row of the release was built from, once each."""
@@ -80,8 +106,9 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
     if simulated and not packaging.allow_simulated:
         batch_id, count = sorted(simulated.items())[0]
         raise FactoryUserError(
-            f"batch {batch_id!r} has {count} review(s) by simulated reviewers; packaging refuses "
-            "simulated labels unless packaging.allow_simulated is true (demonstrations only)"
+            f"batch {batch_id!r} has {count} review(s) or submission(s) by simulated reviewers; "
+            "packaging refuses simulated labels unless packaging.allow_simulated is true "
+            "(demonstrations only)"
         )
     flagged: set[int] = set()
     if config.agreement.exclude_flagged_reviewers:
@@ -97,13 +124,19 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
     )
     prompts = load_prompts(session, batch_ids)
     candidates = load_candidates(session, batch_ids, excluded_reviewers=flagged)
-    plan = ReleasePlan(
-        list(batch_ids), prompts, excluded=Counter(selection.excluded), selection=selection
-    )
     usable = set(prompts.prompts)
     if packaging.exclude_contaminated:
         usable -= prompts.contaminated
+    work = load_work(
+        session, batch_ids, prompts, candidates, usable=usable, excluded_reviewers=flagged
+    )
+    # The QA report shows the selection's exclusions: work beyond pairs adds its own reasons.
+    selection.excluded.update(work.excluded)
+    plan = ReleasePlan(
+        list(batch_ids), prompts, excluded=Counter(selection.excluded), selection=selection
+    )
     split = _splits(prompts, usable, config)
+    plan.work = plan_work(work, candidates, split, selection.vetoes)
     for selected in selection.selected:
         record = pair_record(selected, prompts, candidates)
         if record.prompt.prompt_id not in usable:
@@ -135,11 +168,12 @@ def plan_release(session: Session, batch_ids: list[str], config: FactoryConfig) 
     packaged = plan.packaged_prompts()
     plan.licence = release_licence(packaged, default=packaging.licence)
     plan.contaminated_included = sum(p.prompt_id in prompts.contaminated for p in packaged)
-    if not plan.pairs:
+    if not plan.pairs and not plan.work:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(plan.excluded.items())) or "none"
         raise FactoryUserError(
-            f"batch(es) {', '.join(batch_ids)} have no usable preference pair to release "
-            f"(tasks excluded by reason: {reasons}); finish the reviews first"
+            f"batch(es) {', '.join(batch_ids)} have no usable preference pair to release, nor "
+            f"finished work of another kind (tasks excluded by reason: {reasons}); finish the "
+            "reviews first"
         )
     if packaging.repository_tasks:
         plan.swe = [(SPLIT, task) for task in load_swe_tasks(session)]

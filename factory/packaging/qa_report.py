@@ -5,6 +5,8 @@ say why rows dropped out (execution verdicts, security findings, contamination, 
 safety veto) and how far the labels can be trusted (how disagreements were settled, agreement
 cells with bootstrap CIs, expert gold, attention checks). Replayed candidates (read from a file)
 are counted apart from generated ones: their recorded labels are not models this factory ran.
+Work beyond pairs has a section per kind (work_sections.py, with its agreement figures), and
+people's time is priced per language and kind (time_cost.py).
 """
 
 from collections.abc import Iterable
@@ -49,6 +51,8 @@ from factory.packaging.selection import (
     PairSelection,
     select_pairs,
 )
+from factory.packaging.time_cost import TimeCost, time_and_cost, time_cost_markdown
+from factory.packaging.work_sections import KindSection, kind_sections, work_funnel
 from factory.review.adjudication import ADJUDICATE
 from factory.review.gold import ExpertGoldFigures, expert_gold_figures
 from factory.settings import AgreementSettings, ReviewSettings, load_config
@@ -115,6 +119,10 @@ class QAReport:
     expert_gold: ExpertGoldFigures = field(default_factory=lambda: ExpertGoldFigures(0))
     languages: list[LanguageFigures] = field(default_factory=list)  # most prompts first
     repositories: list[RepositoryFunnel] = field(default_factory=list)  # the environment funnel
+    work: list[KindSection] = field(default_factory=list)  # work beyond pairs, per kind
+    time_cost: list[TimeCost] = field(default_factory=list)  # per (language, kind)
+    time_total: TimeCost | None = None
+    currency: str = "USD"  # review.currency
 
     @property
     def passed(self) -> bool:
@@ -172,7 +180,39 @@ class QAReport:
             "expert_gold": self.expert_gold.to_dict(),
             "languages": {f.language: f.to_dict() for f in self.languages},
             "repositories": [f.to_dict() for f in self.repositories],
+            "work": {
+                section.kind: section.to_dict()
+                | {
+                    "agreement": [
+                        figure
+                        for figure in self.agreement.to_dict()["work"]
+                        if figure["kind"] == section.kind
+                    ]
+                }
+                for section in self.work
+            },
+            "time_and_cost": {
+                "currency": self.currency,
+                "rows": [row.to_dict() for row in self.time_cost],
+                "total": self.time_total.to_dict() if self.time_total else None,
+            },
         }
+
+    def work_markdown(self) -> list[str]:
+        """A section per kind of work beyond pairs: counts, checks, rubric versions, agreement."""
+        sections = []
+        for section in self.work:
+            sections += [
+                f"## Work beyond pairs: {section.title}",
+                section.markdown(),
+                self.agreement.work_markdown(section.kind),
+            ]
+        return sections
+
+    def time_cost_markdown(self) -> str:
+        if self.time_total is None:
+            return "No answers yet."
+        return time_cost_markdown(self.time_cost, self.time_total, self.currency)
 
     def languages_markdown(self) -> str:
         """Prompts, candidates, review tasks and packaged rows per programming language."""
@@ -187,7 +227,12 @@ class QAReport:
             _funnel_table(self.funnel),
             f"Agreement gate: {verdict}; "
             f"{len(self.agreement.failing_cells)} failing cell(s), "
-            f"{len(self.agreement.flagged_reviewers)} flagged reviewer(s), "
+            + (
+                f"{len(self.agreement.failing_work)} failing work figure(s), "
+                if self.agreement.work
+                else ""
+            )
+            + f"{len(self.agreement.flagged_reviewers)} flagged reviewer(s), "
             f"{self.judged_figures} figure(s) judged.",
             "Mean gold accuracy: "
             + ("n/a (no gold answers)" if mean_gold is None else f"{mean_gold:.2f}")
@@ -244,6 +289,9 @@ class QAReport:
             "## Agreement",
             f"Gate: {'passed' if self.passed else '**failed**'}",
             self.agreement.cells_markdown(),
+            *self.work_markdown(),
+            "## Time and cost",
+            self.time_cost_markdown(),
             "## Expert gold per reviewer",
             self.expert_gold.markdown(),
             "## Gold accuracy per reviewer",
@@ -296,10 +344,12 @@ def build_qa_report(
             opposite_direction=review_settings.opposite_direction,
         )
     counts = _Counts(session, batch_ids)
+    work = kind_sections(session, batch_ids)
+    time_rows, time_total = time_and_cost(session, batch_ids, review_settings.tariffs)
     return QAReport(
         batch_ids=list(batch_ids),
         simulated=simulated,
-        funnel=counts.funnel(packaged),
+        funnel=_with_work(counts.funnel(packaged), work),
         dropped=counts.dropped(),
         verdicts=counts.verdicts(),
         cwe_findings=counts.cwe_findings(),
@@ -322,7 +372,17 @@ def build_qa_report(
         expert_gold=expert_gold_figures(session, batch_ids),
         languages=language_figures(session, batch_ids, packaged_items),
         repositories=repository_funnels(session, repository_tasks),
+        work=work,
+        time_cost=time_rows,
+        time_total=time_total if time_rows else None,
+        currency=review_settings.currency,
     )
+
+
+def _with_work(funnel: list[FunnelStep], work: list[KindSection]) -> list[FunnelStep]:
+    """The funnel with the steps of work beyond pairs before `packaged`, when there is any."""
+    steps = [FunnelStep(stage, count, unit) for stage, count, unit in work_funnel(work)]
+    return funnel[:-1] + steps + funnel[-1:]
 
 
 class _Counts:

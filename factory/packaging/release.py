@@ -223,6 +223,7 @@ def _insert_items(session: Session, release_id: int | None, staged: StagedData) 
             "pair_id": item.pair_id,
             "candidate_id": item.candidate_id,
             "instance_id": item.instance_id,
+            "submission_id": item.submission_id,
         }
         for item in staged.items
     ]

@@ -30,7 +30,7 @@ from factory.review.adjudication import (
     label_from_preferences,
     opposite_directions,
 )
-from factory.vocab import TaskStatus
+from factory.vocab import TaskStatus, WorkKind
 
 SIMULATED = "simulated_labels"
 UNVERIFIED = "flagged_reviewer_unverified"
@@ -88,7 +88,7 @@ def select_pairs(
     }
     for task in tasks.values():
         selection.task_statuses["gold" if task.is_gold else task.status] += 1
-        if not task.is_gold:
+        if not task.is_gold and task.kind == WorkKind.PAIRWISE:
             _count_label(task, selection.labels)
     pairs = list(
         session.scalars(
@@ -99,6 +99,8 @@ def select_pairs(
     )
     paired = {pair.task_id for pair in pairs}
     for task in tasks.values():
+        if task.kind != WorkKind.PAIRWISE:
+            continue  # other kinds have no pair to miss: packaging counts them (submissions.py)
         done = task.status in (TaskStatus.COMPLETE, TaskStatus.ADJUDICATED)
         if done and not task.is_gold and task.id not in paired:
             selection.excluded["tie"] += 1

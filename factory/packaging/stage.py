@@ -1,7 +1,8 @@
 """The packaging stage: a batch's reviewed work as a versioned release.
 
-Builds the DPO (standard and conversational), RLVR, SFT and reward configs with their data
-card, QA report and factory config under `<FACTORY_HOME>/releases/<name>/<version>/`, and
+Builds the DPO (standard and conversational), RLVR, SFT and reward configs, and the configs of
+work beyond pairs (ranking, code review, bug fix, authoring, reasoning, refactoring), with their
+data card, QA report and factory config under `<FACTORY_HOME>/releases/<name>/<version>/`, and
 records the Release with one ReleaseItem per row. Unchanged content keeps its version; changed
 content gets the next minor.
 """

@@ -1,7 +1,7 @@
 """Streaming a planned release's rows into a folder, and noting where each row came from.
 
-Each written row yields one `ItemRef` (config, split, row id, and the prompt, pair or candidate
-it was built from): the ReleaseItem rows that make every published row traceable.
+Each written row yields one `ItemRef` (config, split, row id, and the prompt, pair, candidate or
+submission it was built from): the ReleaseItem rows that make every published row traceable.
 """
 
 from collections.abc import Iterator
@@ -16,10 +16,11 @@ from factory.packaging.rlvr import rlvr_row
 from factory.packaging.schemas import SCHEMAS
 from factory.packaging.sft import candidate_row, reference_row
 from factory.packaging.swe import SWE, swe_row
+from factory.packaging.work_plan import WORK_CONFIGS
 from factory.packaging.writer import DatasetWriter
 from factory.settings import FactoryConfig
 
-CONFIG_ORDER = (STANDARD, CONVERSATIONAL, "rlvr", "sft", "reward", SWE)
+CONFIG_ORDER = (STANDARD, CONVERSATIONAL, "rlvr", "sft", "reward", SWE, *WORK_CONFIGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class ItemRef:
     pair_id: int | None = None
     candidate_id: int | None = None
     instance_id: str | None = None  # a repository task's row
+    submission_id: int | None = None  # a row of work beyond pairs
 
 
 @dataclass(slots=True)
@@ -96,6 +98,18 @@ def write_plan(plan: ReleasePlan, folder: Path, config: FactoryConfig) -> Staged
             writer.write(SWE, split, row)
             items.append(
                 ItemRef(SWE, split, row["instance_id"], None, instance_id=row["instance_id"])
+            )
+        for planned in plan.work:
+            writer.write(planned.config, planned.split, planned.row)
+            items.append(
+                ItemRef(
+                    planned.config,
+                    planned.split,
+                    planned.row_key,
+                    planned.prompt_id,
+                    candidate_id=planned.candidate_id,
+                    submission_id=planned.submission_id,
+                )
             )
     return StagedData(counts=writer.counts(), files=writer.files, items=items)
 

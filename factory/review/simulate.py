@@ -7,11 +7,14 @@ noise, so they look plausible but carry no human judgement: every reviewer, anno
 adjudication they make is flagged `simulated`, and packaging refuses such work unless
 explicitly allowed. Disputed tasks
 are decided by a simulated senior that follows the safety veto and never overrides it.
+Work of other kinds (ranking, code review, bug fixes, ...) is answered by the simulated
+annotators of factory.tasktypes.simulate, through the same queue, in the same run.
 """
 
 import hashlib
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, select
@@ -24,8 +27,9 @@ from factory.review.adjudication import adjudicate, adjudication_queue
 from factory.review.completion import batch_progress
 from factory.review.pools import PoolRules, admit_simulated
 from factory.review.queue import claim_next, submit_review
-from factory.settings import ReviewSettings
-from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdict
+from factory.sandbox import Sandbox
+from factory.settings import ReviewSettings, SandboxSettings
+from factory.vocab import DIMENSIONS, PREFERENCE_LABELS, Dimension, Role, Verdict, WorkKind
 
 SIMULATED_PREFIX = "sim-"
 SIMULATED_SENIOR = "sim-senior"
@@ -46,6 +50,9 @@ class SimulationCounts:
     adjudications: int = 0
     tasks: int = 0
     tasks_done: int = 0
+    work_submissions: int = 0  # answers to work beyond pairs
+    work_left_for_people: int = 0  # tasks of it nothing honest could answer
+    work_refused: int = 0  # tasks whose simulated answer the submit path refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +181,21 @@ def simulate_reviews(
     reviewers: int = 3,
     seed: int = 0,
     settings: ReviewSettings | None = None,
+    sandbox_settings: SandboxSettings | None = None,
+    sandbox: Sandbox | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Complete every review task of a batch with simulated reviewers (and a simulated senior).
 
-    Returns counts of reviewers used, annotations and adjudications written, and tasks done.
+    Work beyond pairs is checked in `sandbox`, else in one opened with `sandbox_settings` when
+    the first checked answer is submitted. Each task left for people and each refused answer
+    is told to `report` (default: a warning in the log), with the reason.
+    Returns counts of reviewers used, annotations and adjudications written, tasks done, and
+    answers to work beyond pairs (submitted, tasks left for people, tasks refused).
     """
+    # Imported here: the simulated annotators build on this module's evidence and scores.
+    from factory.tasktypes.simulate import SimulatedWork
+
     settings = settings or ReviewSettings()
     rng = random.Random(seed)
     counts = SimulationCounts()
@@ -194,25 +211,33 @@ def simulate_reviews(
     needed = max(reviewers, max(t.required_reviews for t in tasks))
     team = ensure_simulated_reviewers(engine, needed, languages, pools=pools)
     counts.reviewers = len(team)
-    pending = list(team)
-    while pending:
-        still_working = []
-        for reviewer in pending:
-            assert reviewer.id is not None  # flushed by ensure_simulated_reviewers
-            claim = claim_next(
-                engine,
-                reviewer.id,
-                lease_seconds=settings.lease_seconds,
-                batch_id=batch_id,
-                rng=rng,
-            )
-            if claim is None:
-                continue
-            assert claim.id is not None  # claim_next returns a stored claim
-            submit_simulated(engine, claim.id, claim.task_id, reviewer.id, rng, settings)
-            counts.annotations += 1
-            still_working.append(reviewer)
-        pending = still_working
+    kinds = {t.id: t.kind for t in tasks}
+    work = SimulatedWork(engine, sandbox_settings=sandbox_settings, sandbox=sandbox, report=report)
+    with work:
+        pending = list(team)
+        while pending:
+            still_working = []
+            for reviewer in pending:
+                assert reviewer.id is not None  # flushed by ensure_simulated_reviewers
+                claim = claim_next(
+                    engine,
+                    reviewer.id,
+                    lease_seconds=settings.lease_seconds,
+                    batch_id=batch_id,
+                    rng=rng,
+                )
+                if claim is None:
+                    continue
+                assert claim.id is not None  # claim_next returns a stored claim
+                if kinds.get(claim.task_id, WorkKind.PAIRWISE) != WorkKind.PAIRWISE:
+                    work.answer(claim.id, claim.task_id, reviewer.id, rng)
+                else:
+                    submit_simulated(engine, claim.id, claim.task_id, reviewer.id, rng, settings)
+                    counts.annotations += 1
+                still_working.append(reviewer)
+            pending = still_working
+    for name, value in work.outcomes.counts().items():
+        setattr(counts, name, value)
     with Session(engine) as session:
         disputed = [t.id for t in adjudication_queue(session, batch_id=batch_id)]
     if disputed:

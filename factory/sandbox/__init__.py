@@ -1,7 +1,8 @@
 """Run untrusted candidate code against its tests, isolated, and say what happened.
 
 The public interface is small on purpose: build an `ExecutionJob`, get a `Sandbox` from
-`open_sandbox(settings)`, call `run` or `run_many`, read the `ExecutionOutcome`. Backends:
+`open_sandbox(settings)`, call `run` or `run_many`, read the `ExecutionOutcome`. A `RunJob` (a
+program with stdin, no tests; the sandbox service's /run_code) goes to `run_program`. Backends:
 `docker` (the default where an engine is reachable), `bwrap` (bubblewrap, for machines without
 one) and `unsafe-local` (no isolation; only when asked for by name). How verdicts are protected
 from the candidate is described in `factory.sandbox.server`. Python runs in the fork server's own
@@ -12,7 +13,15 @@ import logging
 from typing import Protocol, Self
 
 from factory.errors import SandboxUnavailableError
-from factory.sandbox.job import TEST_STYLES, ExecutionJob, ExecutionOutcome, TestOutcome
+from factory.sandbox.job import (
+    TEST_STYLES,
+    ExecutionJob,
+    ExecutionOutcome,
+    RunJob,
+    RunOutcome,
+    StepOutcome,
+    TestOutcome,
+)
 from factory.sandbox.pool import PooledSandbox
 from factory.settings import SandboxSettings
 
@@ -21,7 +30,10 @@ __all__ = [
     "TEST_STYLES",
     "ExecutionJob",
     "ExecutionOutcome",
+    "RunJob",
+    "RunOutcome",
     "Sandbox",
+    "StepOutcome",
     "TestOutcome",
     "open_sandbox",
 ]

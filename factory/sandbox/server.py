@@ -74,6 +74,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import struct
 import sys
 import time
@@ -1143,6 +1144,11 @@ def run_job(job, code, tests, deliver=None):
 # status 0 or not) or a printed fake report never passes. In compiled and single-process runtimes
 # the candidate shares the harness's memory: a program written to find the secret there could
 # forge the channel (see the README); the server itself stays out of its reach (not dumpable).
+# A run (mode "run", the sandbox service's /run_code; every language, Python too) is the same
+# job without tests or harness: the program reads the request's stdin from a file, and how it
+# ended (status, signal, deadline) is all that is recorded; the files it asks back are read only
+# once every process of the job is killed, and only regular files inside its working directory.
+# Same limits, same cleanup.
 
 _REPORT_FD = 3
 _SECRET_FD = 4
@@ -1158,8 +1164,9 @@ def _move_fds(mapping):
     return set(mapping)
 
 
-def _spawn(argv, *, cwd, env, out_path, err_path, limits, fds=None):
-    """Fork and exec `argv` in its own session, stdio to files, with the given rlimits."""
+def _spawn(argv, *, cwd, env, out_path, err_path, limits, fds=None, stdin_path=None):
+    """Fork and exec `argv` in its own session, stdio to files (stdin from `stdin_path`, else
+    nothing), with the given rlimits."""
     pid = os.fork()
     if pid:
         return pid
@@ -1170,8 +1177,8 @@ def _spawn(argv, *, cwd, env, out_path, err_path, limits, fds=None):
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         out = os.open(out_path, flags, 0o600)
         err = out if err_path == out_path else os.open(err_path, flags, 0o600)
-        null = os.open(os.devnull, os.O_RDONLY)
-        keep = _move_fds({0: null, 1: out, 2: err, **(fds or {})})
+        source = os.open(stdin_path or os.devnull, os.O_RDONLY)
+        keep = _move_fds({0: source, 1: out, 2: err, **(fds or {})})
         _close_fds_except(keep - {0, 1, 2})
         os.chdir(cwd)
         for kind, value in limits:
@@ -1325,17 +1332,26 @@ class ReportChannel:
             )
 
 
-def serve_program_job(job, files):
-    """run_program_job, then the same cleanup as run_job: no process or file outlives a job."""
+def serve_program_job(job, payload):
+    """run_program_job, then the same cleanup as run_job: no process or file outlives a job.
+
+    `payload` holds the job's files, and for a run (mode "run") its stdin and the names of the
+    files to send back, read after every process of the job is killed and before its files are
+    removed."""
     pids: list[int] = []
+    record = None
     try:
-        result, record = run_program_job(job, files, pids)
+        result, record = run_program_job(job, payload, pids)
     finally:
         keep = {_runner_pid_or_none()} - {None}
         problem = None
         if not all(_clean_up_processes(pid, keep) for pid in pids):
             problem = "processes the job left could not be killed"
         job_dir = os.path.join(_JOB_ROOT, f"factory-job-{os.getpid()}")
+        if record is not None and not problem and payload.get("fetch"):
+            work = os.path.join(job_dir, "work")
+            fetched = _fetch_files(work, payload["fetch"], job["max_file_bytes"])
+            record["fetched"], record["fetch_missing"] = fetched
         problem = problem or _remove_job_files(job_dir)
         if not problem and _server_changed():
             problem = "a candidate changed the server's limits, priority or CPUs"
@@ -1344,12 +1360,57 @@ def serve_program_job(job, files):
     return result, json.dumps(record).encode()
 
 
-def run_program_job(job, files, pids):
+def _fetch_files(work, names, limit):
+    """({name: base64}, [names not sent]) for the files a run asked back: regular files whose
+    real path is inside `work`, `limit` bytes in all. Read once no process of the job is left,
+    so none can swap a file for a link meanwhile."""
+    fetched, missing, total = {}, [], 0
+    real_work = os.path.realpath(work)
+    for name in names:
+        path = os.path.realpath(os.path.join(work, name))
+        data = None
+        if path.startswith(real_work + os.sep):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                fd = None
+            if fd is not None:
+                try:
+                    if stat.S_ISREG(os.fstat(fd).st_mode):
+                        data = _read_up_to(fd, limit - total + 1)
+                finally:
+                    os.close(fd)
+        if data is None or total + len(data) > limit:
+            missing.append(name)
+            continue
+        total += len(data)
+        fetched[name] = base64.b64encode(data).decode()
+    return fetched, missing
+
+
+def _read_up_to(fd, size):
+    chunks, got = [], 0
+    while got < size:
+        chunk = os.read(fd, min(size - got, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def run_program_job(job, payload, pids):
     """Compile and run one program job; returns (result, record). Every process it started is
-    appended to `pids` as soon as it exists, for the caller's cleanup."""
+    appended to `pids` as soon as it exists, for the caller's cleanup.
+
+    Mode "tests" (the default) judges through the harness's report channel; mode "run" runs the
+    program for its own sake, stdin from the payload, and records only how it ended."""
     started = time.monotonic()
+    files = payload["files"]
+    run_mode = job.get("mode") == "run"
     result = {"id": job["id"], "stdout": "", "stderr": ""}
     record = {"kind": "program", "tests": [], "compile": [], "exit_fails": job.get("exit_fails")}
+    record["mode"] = "run" if run_mode else "tests"
     job_dir = os.path.join(_JOB_ROOT, f"factory-job-{os.getpid()}")
     shutil.rmtree(job_dir, ignore_errors=True)
     work = os.path.join(job_dir, "work")
@@ -1364,6 +1425,17 @@ def run_program_job(job, files, pids):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(content)
+    for name, content in payload.get("binary", {}).items():
+        path = os.path.normpath(os.path.join(work, name))
+        if not path.startswith(work + os.sep) or name in files:
+            raise ValueError(f"file {name!r} is outside the job's directory or given twice")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(base64.b64decode(content))
+    stdin_path = os.path.join(job_dir, "stdin")
+    if run_mode:
+        with open(stdin_path, "w", encoding="utf-8") as handle:
+            handle.write(payload.get("stdin") or "")
     env = {k: _expand(v, places) for k, v in job.get("env", {}).items()}
     env.setdefault("PATH", "/usr/bin:/bin")
     env.setdefault("HOME", home)
@@ -1394,7 +1466,9 @@ def run_program_job(job, files, pids):
         not f["timed_out"] and f.get("signal") is None and not f.get("status")
         for f in record["compile"]
     )
-    if compiled:
+    if compiled and run_mode:
+        pids.append(_run_plain(job, env, places, job_dir, record, stdin_path))
+    elif compiled:
         pids.append(_run_program(job, env, places, job_dir, record))
     result["wall_time_s"] = round(time.monotonic() - started, 6)
     result["peak_memory_kb"] = record.get("run", {}).get("peak_memory_kb", 0)
@@ -1406,6 +1480,27 @@ def run_program_job(job, files, pids):
 
 def _runner_pid_or_none():
     return _runner.pid if _runner is not None else None
+
+
+def _run_plain(job, env, places, job_dir, record, stdin_path):
+    """A run for its own sake: stdin from the request, no report channel; how it ended is all
+    that is recorded."""
+    argv = [_expand(part, places) for part in job["run"]]
+    run_started = time.monotonic()
+    pid = _spawn(
+        argv,
+        cwd=places["work"],
+        env=env,
+        out_path=os.path.join(job_dir, "stdout"),
+        err_path=os.path.join(job_dir, "stderr"),
+        limits=_program_limits(job, compile_step=False),
+        stdin_path=stdin_path,
+    )
+    status, usage = _await_exit(pid, run_started + job["timeout_s"])
+    facts = _status_facts(status, usage)
+    facts["time_s"] = round(time.monotonic() - run_started, 6)
+    record["run"] = facts
+    return pid
 
 
 def _run_program(job, env, places, job_dir, record):
@@ -1484,7 +1579,7 @@ def main():
         if job.get("kind") == "program":
             files_blob = bytes(read_exact(stdin, job["tests_len"]))
             try:
-                result, record = serve_program_job(job, json.loads(files_blob)["files"])
+                result, record = serve_program_job(job, json.loads(files_blob))
             except Exception:  # noqa: BLE001 (reported as a sandbox error; the host recycles us)
                 result = {"id": job["id"], "harness_error": traceback.format_exc()[-4000:]}
                 result["anomaly"] = "server error"

@@ -5,10 +5,11 @@ happened to the processes. Nothing the candidate prints and no exit status can p
 `passed` needs at least one recorded test and every recorded test passed (or was skipped).
 """
 
+import base64
 import signal
 from typing import Any
 
-from factory.sandbox.job import ExecutionOutcome, TestOutcome
+from factory.sandbox.job import ExecutionOutcome, RunOutcome, StepOutcome, TestOutcome
 from factory.vocab import Verdict
 
 # Share of the memory limit above which a SIGKILLed worker is taken as killed for memory.
@@ -95,6 +96,19 @@ def _tests_verdict(tests: list[Any]) -> tuple[Verdict, str | None]:
     return Verdict.PASSED, None
 
 
+def _compile_problem(steps: list[dict[str, Any]]) -> str | None:
+    """The error type of the first compile step that failed, or None when all succeeded."""
+    for step in steps:
+        if step.get("timed_out"):
+            return "CompileTimeout"
+        if step.get("signal") is not None:
+            peak_kb = step.get("peak_memory_kb") or 0
+            return f"compiler {_signal_name(step['signal'])}" + (" (memory)" if peak_kb else "")
+        if step.get("status"):
+            return "CompileError"
+    return None
+
+
 def decide_program(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | None]:
     """A program job: compile steps, then a run whose harness reports over its own channel.
 
@@ -102,17 +116,9 @@ def decide_program(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, 
     skipped; the exit status never makes a pass. A run that ends without the closing line is a
     timeout, out of memory, failed (a test already failed, or the test program aborted on an
     assertion) or an error that names how it ended (`EarlyExit` for status 0)."""
-    compile_steps = report.get("compile") or []
-    for step in compile_steps:
-        if step.get("timed_out"):
-            return Verdict.COMPILE_ERROR, "CompileTimeout"
-        if step.get("signal") is not None:
-            peak_kb = step.get("peak_memory_kb") or 0
-            return Verdict.COMPILE_ERROR, f"compiler {_signal_name(step['signal'])}" + (
-                " (memory)" if peak_kb else ""
-            )
-        if step.get("status"):
-            return Verdict.COMPILE_ERROR, "CompileError"
+    problem = _compile_problem(report.get("compile") or [])
+    if problem is not None:
+        return Verdict.COMPILE_ERROR, problem
     run = report.get("run")
     if run is None:
         return Verdict.SANDBOX_ERROR, "NoRun"
@@ -173,6 +179,87 @@ def outcome_from_report(
         stderr=stderr,
         wall_time_s=float(report.get("wall_time_s") or 0.0),
         peak_memory_kb=int(report.get("peak_memory_kb") or 0),
+        backend=backend,
+        image=image,
+    )
+
+
+# -- Runs (RunJob): no tests, so how the program ended is the whole story ---------------------
+
+
+def decide_run(report: dict[str, Any], *, memory_mb: int) -> tuple[Verdict, str | None]:
+    """A run's summary: `passed` for exit status 0, `error` naming any other status; a compile
+    failure, the deadline, memory and signals as for program jobs."""
+    if report.get("harness_error"):
+        return Verdict.SANDBOX_ERROR, "HarnessError"
+    problem = _compile_problem(report.get("compile") or [])
+    if problem is not None:
+        return Verdict.COMPILE_ERROR, problem
+    run = report.get("run")
+    if run is None:
+        return Verdict.SANDBOX_ERROR, "NoRun"
+    number = run.get("signal")
+    if run.get("timed_out") or number == signal.SIGXCPU:
+        return Verdict.TIMEOUT, None if run.get("timed_out") else "SIGXCPU"
+    status = run.get("status")
+    if number is None and status == 0:
+        return Verdict.PASSED, None
+    stderr = str(report.get("stderr") or "")
+    peak_kb = run.get("peak_memory_kb") or 0
+    if any(marker in stderr for marker in _OOM_MARKERS) or (
+        number == signal.SIGKILL and peak_kb >= _OOM_SHARE * memory_mb * 1024
+    ):
+        return Verdict.OUT_OF_MEMORY, "OutOfMemory"
+    if number is not None:
+        return Verdict.KILLED if number == signal.SIGKILL else Verdict.ERROR, _signal_name(number)
+    return Verdict.ERROR, f"exit({status})"
+
+
+def _exit_code(facts: dict[str, Any]) -> int | None:
+    """A step's status, or minus its signal's number (as Python's subprocess reports it)."""
+    if facts.get("signal") is not None:
+        return -int(facts["signal"])
+    status = facts.get("status")
+    return None if status is None else int(status)
+
+
+def run_outcome_from_report(
+    report: dict[str, Any], *, memory_mb: int, backend: str, image: str
+) -> RunOutcome:
+    verdict, error_type = decide_run(report, memory_mb=memory_mb)
+    steps = report.get("compile") or []
+    compile_step = None
+    if steps:
+        last = steps[-1]
+        compile_step = StepOutcome(
+            timed_out=any(step.get("timed_out") for step in steps),
+            exit_code=None if last.get("timed_out") else _exit_code(last),
+            time_s=float(report.get("compile_time_s") or 0.0),
+            stdout="",
+            stderr=str(report.get("compile_output") or ""),
+        )
+    run = report.get("run")
+    run_step = None
+    if run is not None:
+        timed_out = bool(run.get("timed_out")) or run.get("signal") == signal.SIGXCPU
+        run_step = StepOutcome(
+            timed_out=timed_out,
+            exit_code=None if timed_out else _exit_code(run),
+            time_s=float(run.get("time_s") or 0.0),
+            stdout=str(report.get("stdout") or ""),
+            stderr=str(report.get("stderr") or ""),
+        )
+    fetched = report.get("fetched") or {}
+    return RunOutcome(
+        verdict=verdict,
+        error_type=error_type,
+        compile=compile_step,
+        run=run_step,
+        files={name: base64.b64decode(data) for name, data in fetched.items()},
+        missing_files=tuple(report.get("fetch_missing") or ()),
+        peak_memory_kb=int(report.get("peak_memory_kb") or 0),
+        output_truncated=bool(report.get("output_truncated")),
+        message=str(report.get("harness_error") or "") if verdict == Verdict.SANDBOX_ERROR else "",
         backend=backend,
         image=image,
     )

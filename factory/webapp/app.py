@@ -7,6 +7,8 @@ no tracebacks, no internal names.
 """
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -24,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from factory.db import open_database
 from factory.settings import FactoryConfig, load_config
 from factory.vocab import DIMENSIONS, PREFERENCE_LABELS
-from factory.webapp import admin, auth, gold, hints, pools, review, signoff
+from factory.webapp import admin, auth, gold, hints, pools, review, signoff, work
 from factory.webapp.pages import NOT_FOUND_DETAIL, SERVER_ERROR_DETAIL, error_page
 from factory.webapp.rendering import RUBRIC, pygments_css
 from factory.webapp.sessions import Clock, SessionPolicy, system_clock
@@ -73,6 +75,12 @@ def build_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    work.close_work_sandbox(app)  # the sandbox that checks work, if the app opened one
+
+
 def create_app(
     engine: Engine | None = None,
     *,
@@ -91,12 +99,14 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(auth.csrf_protect)],
+        lifespan=_lifespan,
     )
     app.state.engine = engine
     app.state.config = config or load_config()
     app.state.templates = build_templates()
     app.state.sign_in_throttle = SignInThrottle()
     app.state.clock = clock
+    app.state.work_sandbox = None  # opened on first use (webapp.work); tests may set their own
     policy = SessionPolicy.from_settings(app.state.config.review)
     app.state.session_policy = policy
     app.add_middleware(
@@ -154,4 +164,5 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(gold.router)
     app.include_router(pools.router)
+    app.include_router(work.router)
     return app

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, func, select
 from starlette.datastructures import FormData
@@ -15,6 +15,7 @@ from factory.review.errors import LeaseExpiredError, NotYoursError, ReviewError
 from factory.review.pools import PoolRules, memberships_of
 from factory.review.queue import claim_next, skip_claim, submit_review
 from factory.settings import ReviewSettings
+from factory.tasktypes.notes import notes_of
 from factory.vocab import (
     DIMENSIONS,
     PREFERENCE_MAX,
@@ -22,6 +23,7 @@ from factory.vocab import (
     ClaimStatus,
     Role,
     TaskStatus,
+    WorkKind,
 )
 from factory.webapp import auth
 from factory.webapp.hints import judge_hints_due
@@ -141,7 +143,7 @@ def home(request: Request, user: auth.SignedIn = Signed) -> HTMLResponse:
     )
 
 
-def _claim_and_go(request: Request, user: auth.SignedIn) -> Response:
+def claim_and_go(request: Request, user: auth.SignedIn) -> Response:
     settings = _review_settings(request)
     claim = claim_next(
         _engine(request),
@@ -158,7 +160,7 @@ def _claim_and_go(request: Request, user: auth.SignedIn) -> Response:
 
 @router.post("/next")
 def next_task(request: Request, user: auth.SignedIn = Signed, _form: FormData = Form) -> Response:
-    return _claim_and_go(request, user)
+    return claim_and_go(request, user)
 
 
 _CLAIM_AND_TASK = (
@@ -194,6 +196,7 @@ def _review_page(
     values: FormData | None = None,
 ) -> HTMLResponse:
     view = review_view(session, task, swapped=claim.swapped)
+    assert claim.id is not None  # a row read from the database
     return render(
         request,
         "review.html",
@@ -205,15 +208,19 @@ def _review_page(
             "values": values or {},
             "skip_reasons": SKIP_REASONS,
             "expires_at": claim.expires_at.strftime("%H:%M"),
+            "notes": notes_of(session, claim.id),
+            "notes_action": f"/review/{claim.id}/notes",
         },
         status_code=400 if error else 200,
     )
 
 
 @router.get("/review/{claim_id}", response_class=HTMLResponse)
-def review_page(request: Request, claim_id: RowId, user: auth.SignedIn = Signed) -> HTMLResponse:
+def review_page(request: Request, claim_id: RowId, user: auth.SignedIn = Signed) -> Response:
     with _read_session(request) as session:
         claim, task = _own_active_claim(session, claim_id, user)
+        if task.kind != WorkKind.PAIRWISE:  # every other kind has its page (webapp.work)
+            return see_other(f"/work/{claim_id}")
         return _review_page(request, session, claim, task, user)
 
 
@@ -263,6 +270,8 @@ def submit(
 ) -> Response:
     claim, task = _claim_of(request, claim_id, user)
     assert claim.id is not None  # a row read from the database
+    if task.kind != WorkKind.PAIRWISE:  # the same post, to the kind's own handler
+        return RedirectResponse(f"/work/{claim_id}", status_code=307)
     try:
         preference, scores, rationale = parse_review_form(form, task, swapped=claim.swapped)
         submit_review(
@@ -289,13 +298,15 @@ def submit(
         return see_other(f"/review/{claim_id}/judge")
     if form.get("advance", "1") == "0":
         return see_other("/")
-    return _claim_and_go(request, user)
+    return claim_and_go(request, user)
 
 
 @router.post("/review/{claim_id}/skip")
 def skip(request: Request, claim_id: RowId, user: auth.SignedIn = Signed, form: FormData = Form):
     claim, task = _claim_of(request, claim_id, user)
     assert claim.id is not None  # a row read from the database
+    if task.kind != WorkKind.PAIRWISE:
+        return RedirectResponse(f"/work/{claim_id}/skip", status_code=307)
     reason = str(form.get("reason", "")).strip()
     detail = str(form.get("detail", "")).strip()
     full = f"{reason}: {detail}" if reason and detail else reason or detail
@@ -304,7 +315,7 @@ def skip(request: Request, claim_id: RowId, user: auth.SignedIn = Signed, form: 
     except ReviewError as exc:
         return _review_page_again(request, claim, task, user, error=str(exc))
     flash(request, f"Review {claim.id} skipped ({full}).", "info")
-    return _claim_and_go(request, user)
+    return claim_and_go(request, user)
 
 
 @router.get("/adjudication", response_class=HTMLResponse)

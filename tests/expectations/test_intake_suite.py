@@ -51,3 +51,21 @@ def test_language_outside_config_fails_the_language_expectation(engine: Engine) 
     narrowed = FactoryConfig(intake=IntakeSettings(languages=["javascript"]))
     failed = [o.label for o in run_suite(build_suite(narrowed), frame).failed]
     assert failed == ["expect_column_values_to_be_in_set(language)"]
+
+
+def test_what_an_authoring_record_leaves_to_its_author_is_missing_not_empty(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import shutil
+
+    from factory.samples import work_path
+
+    config = FactoryConfig()
+    path = Path(shutil.copy(work_path(), tmp_path / "work.jsonl"))
+    report = ingest_batch(engine, path, config)
+    frame = load_frame(StageContext(config, engine), report.batch_id)
+    authored = frame[frame["external_id"] == "factory/python/parse-duration"]
+    assert authored[["tests", "reference_solution"]].isna().all(axis=None)
+    assert frame.drop(authored.index)[["tests", "reference_solution"]].notna().all(axis=None)
+    result = run_suite(build_suite(config), frame)
+    assert result.success, result.summary()

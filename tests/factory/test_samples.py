@@ -1,9 +1,12 @@
 """The bundled sample batch: HumanEval plus problems written for this project in other
-languages, and their replayed candidates in the demo replay file.
+languages, then records asking for every kind of work beyond pairs, and their replayed
+candidates in the demo replay file.
 
-The multi-language problems must be accepted by intake as they are, and in the real sandbox
-(both backends) every reference solution and every candidate labelled correct must pass, every
-"subtly wrong" one must fail its tests and every "does not compile" one must be a compile error.
+The problems and the work records must be accepted by intake as they are, and in the real
+sandbox (both backends) every reference solution and every candidate labelled correct must
+pass, every "subtly wrong" one must fail its tests and every "does not compile" one must be a
+compile error. (The work records' demonstration answers are checked by submitting them:
+tests/factory/tasktypes/test_simulated_work.py.)
 """
 
 import gzip
@@ -26,19 +29,20 @@ from factory.samples import (
     multilang_path,
     sample_languages,
     sample_lines,
+    work_path,
 )
 from factory.sandbox import ExecutionJob, open_sandbox
 from factory.sandbox.pool import PooledSandbox
 from factory.settings import IntakeSettings, SandboxSettings
-from factory.vocab import Verdict
+from factory.vocab import Verdict, WorkKind, work_kinds
 
 PREFIX = "hand-written for the factory demo; "
 WRONG, NOT_COMPILING = "subtly wrong", "does not compile"
 COMPILED = {"c", "cpp", "go", "rust", "java", "typescript", "sql"}
 
 
-def _problems() -> list[IntakeRecord]:
-    lines = multilang_path().read_bytes().splitlines(keepends=True)
+def _problems(path: Path | None = None) -> list[IntakeRecord]:
+    lines = (path or multilang_path()).read_bytes().splitlines(keepends=True)
     return [
         parse_line(RawLine(line_no=n, data=line), max_line_bytes=1 << 20)
         for n, line in enumerate(lines, 1)
@@ -46,8 +50,14 @@ def _problems() -> list[IntakeRecord]:
 
 
 PROBLEMS = {problem.external_id: problem for problem in _problems()}
+WORK = {record.external_id: record for record in _problems(work_path())}
 REPLAY, REPLAY_REJECTIONS = read_replay(demo_replay_path())
 CANDIDATES = [record for record in REPLAY if record.prompt_external_id in PROBLEMS]
+WORK_CANDIDATES = [record for record in REPLAY if record.prompt_external_id in WORK]
+# Kinds answered from the record's demonstration (metadata.demo) by the simulated annotators,
+# and the answer each must hold.
+DEMONSTRATED = {"bug_fix": "fixed_code", "authoring": "solution", "refactoring": "steps"}
+DEMONSTRATED["reasoning"] = "answer"
 
 
 def kind_of(record: ReplayRecord) -> str:
@@ -93,18 +103,55 @@ def test_every_problem_has_passing_candidates_that_differ_and_broken_ones() -> N
     assert {language for language in languages if language in COMPILED} <= set(compile_errors)
 
 
-def test_the_sample_batch_is_humaneval_then_the_other_languages(tmp_path: Path) -> None:
+def test_the_sample_batch_is_humaneval_then_the_other_languages_then_the_work(
+    tmp_path: Path,
+) -> None:
     lines = sample_lines()
     with gzip.open(humaneval_path(), "rt") as handle:
         humaneval = [line for line in handle if line.strip()]
     assert lines[: len(humaneval)] == humaneval
-    assert [json.loads(line)["id"] for line in lines[len(humaneval) :]] == list(PROBLEMS)
-    assert sample_languages()["python"] == 164
+    rest = [json.loads(line)["id"] for line in lines[len(humaneval) :]]
+    assert rest == list(PROBLEMS) + list(WORK)
+    assert len(lines) == 164 + 32 + 7
+    python_work = sum(record.language == "python" for record in WORK.values())
+    assert python_work == 6
+    assert sample_languages()["python"] == 164 + python_work
+    assert sample_languages()["javascript"] == 4 + 1  # the bug fix in JavaScript
     assert sum(sample_languages().values()) == len(lines)
     first = drop_sample_batch(tmp_path)
     content = first.read_bytes()
     assert drop_sample_batch(tmp_path).read_bytes() == content  # same bytes, same batch id
     assert gzip.decompress(content).decode().splitlines(keepends=True) == lines
+
+
+def test_the_sample_batch_asks_for_every_kind_of_work_and_intake_accepts_it() -> None:
+    settings = IntakeSettings()
+    asked: dict[str, list[IntakeRecord]] = defaultdict(list)
+    for n, line in enumerate(sample_lines(), 1):
+        record = parse_line(RawLine(line_no=n, data=line.encode()), max_line_bytes=1 << 20)
+        validate(record, settings)  # raises for anything intake would quarantine
+        for kind in work_kinds(record.task_type, record.work):
+            asked[kind].append(record)
+    assert set(asked) == {kind.value for kind in WorkKind}
+    beyond_pairs = {r.external_id for kind in asked if kind != "pairwise" for r in asked[kind]}
+    assert beyond_pairs == set(WORK)  # the work records, and only they, ask for it
+    for record in WORK.values():
+        assert record.licence == "MIT" and record.source == "factory" and record.work
+        (kind,) = record.work
+        if kind in DEMONSTRATED:
+            assert record.metadata["demo"][DEMONSTRATED[kind]], record.external_id
+        if kind in ("code_review", "bug_fix", "refactoring"):
+            assert record.code.strip(), record.external_id  # the code the work is on
+    (authoring,) = asked["authoring"]
+    assert not authoring.tests and not authoring.reference_solution  # that is the work
+    assert {r.language for r in asked["bug_fix"]} >= {"python", "javascript"}
+    (ranking,) = asked["ranking"]
+    assert ranking.task_type == "pairwise_preference"
+    kinds = [kind_of(r) for r in WORK_CANDIDATES]
+    assert len(kinds) >= 4 and {r.prompt_external_id for r in WORK_CANDIDATES} == {
+        ranking.external_id
+    }
+    assert WRONG in kinds and sum(kind.startswith("correct") for kind in kinds) >= 2
 
 
 @pytest.fixture(
@@ -142,12 +189,14 @@ def _job(problem: IntakeRecord, code: str) -> ExecutionJob:
 def test_references_pass_and_candidates_get_the_verdict_their_label_says(
     demo_sandbox: PooledSandbox,
 ) -> None:
-    cases = [(problem_id, "reference", Verdict.PASSED) for problem_id in PROBLEMS]
-    cases += [(r.prompt_external_id, r.model, expected_verdict(kind_of(r))) for r in CANDIDATES]
-    codes = [PROBLEMS[problem_id].reference_solution for problem_id in PROBLEMS]
-    codes += [record.code for record in CANDIDATES]
+    problems = {**PROBLEMS, **{i: r for i, r in WORK.items() if r.reference_solution}}
+    candidates = CANDIDATES + WORK_CANDIDATES
+    cases = [(problem_id, "reference", Verdict.PASSED) for problem_id in problems]
+    cases += [(r.prompt_external_id, r.model, expected_verdict(kind_of(r))) for r in candidates]
+    codes = [problems[problem_id].reference_solution for problem_id in problems]
+    codes += [record.code for record in candidates]
     jobs = [
-        _job(PROBLEMS[problem_id], code)
+        _job(problems[problem_id], code)
         for (problem_id, _, _), code in zip(cases, codes, strict=True)
     ]
 

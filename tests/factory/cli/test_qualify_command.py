@@ -42,7 +42,7 @@ def pools(engine: Engine, username: str) -> dict[tuple[str, str], str]:
 def test_a_new_account_qualifies_before_it_reviews_and_an_admin_can_qualify_it(database, capsys):
     assert main(["review", "add-reviewer", "alice", "--languages", "python,go"]) == 0
     out = capsys.readouterr().out
-    assert "14 pool(s) (language x task type) await qualification" in out
+    assert "18 pool(s) (language x pool type) await qualification" in out  # 2 x 9
     assert set(pools(database, "alice").values()) == {"qualifying"}
     assert len(pools(database, "alice")) == 2 * len(TaskType)
     add_account(database, "ada", role="admin")
