@@ -26,6 +26,7 @@ from factory.review.queue import skip_claim
 from factory.sandbox import Sandbox, open_sandbox
 from factory.tasktypes.checking import code_runner, describe
 from factory.tasktypes.notes import add_note, notes_of
+from factory.tasktypes.repo_fix import environment_sessions
 from factory.tasktypes.submit import ClaimedWork, claimed_work, submit_work
 from factory.vocab import Verdict, WorkKind
 from factory.webapp import auth
@@ -182,7 +183,12 @@ def submit(
         return see_other("/")
     settings = request.app.state.config
     # Only kinds the sandbox checks open it: a ranking never waits for one.
-    sandbox = work_sandbox(request) if work.plugin.checked_in_sandbox else None
+    on_repository = work.context.repo_task is not None
+    sandbox = (
+        work_sandbox(request) if work.plugin.checked_in_sandbox and not on_repository else None
+    )
+    # A fix on a repository task is checked in that task's own environment instead.
+    repo = environment_sessions(_engine(request), settings) if on_repository else None
     try:
         submit_work(
             _engine(request),
@@ -191,6 +197,7 @@ def submit(
             fields,
             sandbox=sandbox,
             sandbox_settings=settings.sandbox,
+            repo_session=repo,
             pool_rules=PoolRules.from_settings(settings.review),
         )
     except LeaseExpiredError as exc:

@@ -143,3 +143,55 @@ def test_a_repository_fix_is_checked_in_the_tasks_environment(ctx: StageContext)
         }
         queued = session.get(ReviewTask, result.task_id)
         assert queued is not None and queued.subject["instance_id"] == task.instance_id
+
+
+def test_the_reviewer_app_works_a_repository_fix(ctx: StageContext) -> None:
+    from fastapi.testclient import TestClient
+    from review_builders import add_account, csrf_of, login
+
+    from factory.webapp.app import create_app
+
+    add_account(ctx.engine, "webfixer")
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        task = session.exec(select(RepoTask).where(RepoTask.status == "stable")).first()
+        assert task is not None
+        add_batch(session, "repo-web")
+        session.add(
+            Prompt(
+                batch_id="repo-web",
+                external_id="fix-web",
+                line_no=1,
+                language="python",
+                task_type="bug_fix",
+                prompt=task.problem_statement,
+                tests="",
+                repo_task=task.instance_id,
+                normalized_sha256=sha("web" + task.instance_id),
+            )
+        )
+        session.flush()
+        enqueue_work(session, "repo-web", ReviewSettings(overlap_fraction=0.0))
+        session.commit()
+    app = create_app(ctx.engine, config=ctx.config, secret="s" * 40)
+    with TestClient(app) as web:
+        login(web, "webfixer")
+        page = web.post(
+            "/next", data={"csrf_token": csrf_of(web.get("/").text)}, follow_redirects=True
+        )
+        assert task.instance_id in page.text and task.FAIL_TO_PASS[0] in page.text
+        claim_url = str(page.url).replace("/review/", "/work/")
+        fields = {
+            "root_cause": "the edge case of the issue",
+            "cause_category": "missing_edge_case",
+            "how_found": "ran the failing tests",
+            "fix_patch": task.patch,
+            "regression_test": task.patch,
+            "csrf_token": csrf_of(page.text),
+            "advance": "0",
+        }
+        refused = web.post(claim_url, data=fields)
+        assert refused.status_code == 400 and "not tests" in refused.text
+        done = web.post(
+            claim_url, data={**fields, "regression_test": task.test_patch}, follow_redirects=True
+        )
+        assert "saved" in done.text
