@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from factory.cli import main
 from factory.models import PoolEvent, PoolMembership, Reviewer
-from factory.vocab import TaskType
+from factory.review.pools import POOL_TYPES
 
 REPO = Path(__file__).resolve().parents[3]
 README_COMMAND = (
@@ -44,7 +44,7 @@ def test_a_new_account_qualifies_before_it_reviews_and_an_admin_can_qualify_it(d
     out = capsys.readouterr().out
     assert "18 pool(s) (language x pool type) await qualification" in out  # 2 x 9
     assert set(pools(database, "alice").values()) == {"qualifying"}
-    assert len(pools(database, "alice")) == 2 * len(TaskType)
+    assert len(pools(database, "alice")) == 2 * len(POOL_TYPES)
     add_account(database, "ada", role="admin")
     args = ["review", "qualify", "alice", "--language", "go", "--task-type", "bug_fix"]
     assert main([*args, "--reason", "wrote our Go linter", "--by", "ada"]) == 0
