@@ -6,17 +6,26 @@ read by the scanners of factory.signals.scanners (flawfinder, cppcheck, eslint, 
 semgrep, lizard), one language's candidates at a time, with an explicit finding where no security
 scanner reads the language. Sandbox signals come from each candidate's run of record, and growth
 from timing runs in the sandbox. Rerunning replaces a candidate's findings: delete-then-insert in
-one transaction.
+one transaction, the rows written in one statement rather than one object each.
+
+Bandit and ruff read the Python candidates from one set of files, written once; ruff's process
+runs while bandit and radon read in this one. Growth timings come after every static tool, so
+no scanner competes with them for a CPU: each candidate's timing is one sandbox job of its own
+(all its sizes and repeats), and as many run at once as the sandbox pool has sandboxes
+(`sandbox.pool_size`; with `sandbox.pin_cpus`, each on a CPU of its own).
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session, col, select
 
 from factory.db import session_scope
 from factory.models import Candidate, ExecutionRun, Finding, Prompt
+from factory.models._base import utcnow
 from factory.models.queries import batch_candidates
 from factory.settings import FactoryConfig
 from factory.signals.execution import execution_signals, run_of_record
@@ -24,15 +33,18 @@ from factory.signals.growth import (
     GrowthPlan,
     ProgramRunner,
     ScaledInputError,
-    measure_growth,
+    growth_program,
+    growth_signal,
+    parse_growth_output,
     scaled_input_for,
 )
 from factory.signals.parsing import parse_finding
 from factory.signals.readability import radon_signals
 from factory.signals.scanners import scan_batch
-from factory.signals.security import bandit_signals
+from factory.signals.security import bandit_workspace_signals
 from factory.signals.signal import Signal
-from factory.signals.style import ruff_signals
+from factory.signals.style import ruff_workspace_signals
+from factory.signals.workspace import candidate_files
 from factory.stages.report import Metadata, StageReport
 from factory.vocab import Dimension, Verdict
 
@@ -88,8 +100,10 @@ def run_signals(
     batch_id: str,
     config: FactoryConfig,
     runner: ProgramRunner | None,
+    concurrency: int = 1,
 ) -> SignalsReport:
-    """Compute and store every candidate's findings; `runner` runs growth timing in the sandbox."""
+    """Compute and store every candidate's findings; `runner` runs growth timing in the sandbox,
+    `concurrency` timings at once (one per sandbox of the pool)."""
     with Session(engine) as session:
         rows = batch_candidates(session, batch_id)
         runs_by_candidate: defaultdict[int, list[ExecutionRun]] = defaultdict(list)
@@ -118,28 +132,28 @@ def run_signals(
     for language, codes in other_languages.items():  # each tool runs once per language's chunk
         for candidate_id, found in scan_batch(codes, language).items():
             signals[candidate_id].extend(found)
-    for results in (
-        bandit_signals(parseable),
-        ruff_signals(parseable, select=config.signals.ruff_select),
-    ):
-        for candidate_id, found in results.items():
-            signals[candidate_id].extend(found)
-    for candidate_id, code in parseable.items():
-        signals[candidate_id].extend(radon_signals(code))
+    for candidate_id, found in _python_static(parseable, config.signals.ruff_select).items():
+        signals[candidate_id].extend(found)
 
     plan = GrowthPlan(
         sizes=config.signals.growth_sizes,
         repeats=config.signals.growth_repeats,
         budget_s=config.signals.growth_budget_s,
     )
+    programs: dict[int, str] = {}  # candidate id -> its growth timing program
     for candidate, prompt in rows:
         runs = runs_by_candidate.get(candidate.id, [])  # type: ignore[arg-type]
         if run_of_record(runs) is None:
             report.without_execution += 1
         signals[candidate.id].extend(execution_signals(runs))  # type: ignore[index]
-        growth = _growth(candidate, prompt, runs, parseable, plan, runner, report)
-        if growth is not None:
+        growth = _growth_program(candidate, prompt, runs, parseable, plan, runner, report)
+        if isinstance(growth, Signal):
             signals[candidate.id].append(growth)  # type: ignore[index]
+        elif growth is not None:
+            programs[candidate.id] = growth  # type: ignore[index]
+    if runner is not None:
+        for candidate_id, signal in _time_growth(programs, plan, runner, concurrency, report):
+            signals[candidate_id].append(signal)
 
     _count(report, signals)
     with session_scope(engine) as session:
@@ -147,7 +161,27 @@ def run_signals(
     return report
 
 
-def _growth(
+def _python_static(codes: Mapping[int, str], ruff_select: list[str]) -> dict[int, list[Signal]]:
+    """Bandit, ruff and radon findings per Python candidate that parses, in that order. The
+    candidates' files are written once for both tools that read files, and ruff's own process
+    runs while bandit and radon work in this one."""
+    if not codes:
+        return {}
+    with (
+        candidate_files(codes, prefix="factory-signals-") as workspace,
+        ThreadPoolExecutor(max_workers=1) as background,
+    ):
+        style = background.submit(ruff_workspace_signals, workspace, select=ruff_select)
+        security = bandit_workspace_signals(workspace)
+        readability = {candidate_id: radon_signals(code) for candidate_id, code in codes.items()}
+        style_found = style.result()
+    return {
+        candidate_id: security[candidate_id] + style_found[candidate_id] + readability[candidate_id]
+        for candidate_id in codes
+    }
+
+
+def _growth_program(
     candidate: Candidate,
     prompt: Prompt,
     runs: list[ExecutionRun],
@@ -155,7 +189,9 @@ def _growth(
     plan: GrowthPlan,
     runner: ProgramRunner | None,
     report: SignalsReport,
-) -> Signal | None:
+) -> str | Signal | None:
+    """The candidate's growth timing program; a finding when the prompt's scaled input is not
+    valid; None when growth is not measured for it (counted in the report)."""
     scaled_input = scaled_input_for(
         external_id=prompt.external_id,
         entry_point=prompt.entry_point,
@@ -174,21 +210,40 @@ def _growth(
         report.growth_skipped["no_sandbox"] += 1
         return None
     try:
-        signal = measure_growth(
-            candidate.code,
-            entry_point=prompt.entry_point,
-            scaled_input=scaled_input,
-            plan=plan,
-            runner=runner,
+        return growth_program(
+            candidate.code, entry_point=prompt.entry_point, scaled_input=scaled_input, plan=plan
         )
     except ScaledInputError as exc:
         report.growth_skipped["invalid_scaled_input"] += 1
         return _growth_not_measured(f"prompt {prompt.external_id!r}: {exc}")
-    except Exception as exc:  # any failure of the timing run is recorded as data, not raised
-        report.growth_failed += 1
-        return _growth_not_measured(f"{type(exc).__name__}: {exc}"[:500])
-    report.growth_measured += 1
-    return signal
+
+
+def _time_growth(
+    programs: dict[int, str],
+    plan: GrowthPlan,
+    runner: ProgramRunner,
+    concurrency: int,
+    report: SignalsReport,
+) -> list[tuple[int, Signal]]:
+    """Each program run by `runner`, `concurrency` at once: (candidate id, growth finding)."""
+
+    def measure(program: str) -> Signal | Exception:
+        try:
+            return growth_signal(parse_growth_output(runner(program, plan.timeout_s)))
+        except Exception as exc:  # any failure of the timing run is recorded as data, not raised
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        outcomes = list(pool.map(measure, programs.values()))
+    found = []
+    for candidate_id, outcome in zip(programs, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            report.growth_failed += 1
+            outcome = _growth_not_measured(f"{type(outcome).__name__}: {outcome}"[:500])
+        else:
+            report.growth_measured += 1
+        found.append((candidate_id, outcome))
+    return found
 
 
 def _growth_not_measured(reason: str) -> Signal:
@@ -217,5 +272,13 @@ def _replace_findings(session: Session, signals: dict[int, list[Signal]]) -> Non
     if not candidate_ids:
         return
     session.exec(delete(Finding).where(col(Finding.candidate_id).in_(candidate_ids)))
-    for candidate_id, found in signals.items():
-        session.add_all(signal.to_finding(candidate_id) for signal in found)
+    # One executemany of plain rows: building an ORM object per finding cost more than the
+    # database's own work on large batches.
+    written_at = utcnow()
+    rows = [
+        signal.finding_row(candidate_id) | {"created_at": written_at}
+        for candidate_id, found in signals.items()
+        for signal in found
+    ]
+    if rows:
+        session.execute(insert(Finding), rows)

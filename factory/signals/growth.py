@@ -8,9 +8,11 @@ the only argument. Examples:
     unique:              [i % 97 for i in range(n)]
 The expression comes from the prompt file, so it is treated like candidate code: it is only
 checked for syntax here and evaluated inside the sandbox, next to the candidate. For each size
-(`signals.growth_sizes`) the harness times the best of `growth_repeats` calls on fresh copies of
-the arguments, and stops before a size that would take longer than `growth_budget_s` if the
-code were quadratic (one slow candidate cannot hold the sandbox for long). The growth exponent
+(`signals.growth_sizes`) the harness times the best of `growth_repeats` calls, each on arguments
+built afresh from the expression (a candidate that mutates its input never sees it twice;
+building them costs far less than deep-copying them, and neither is timed), and stops before a
+size that would take longer than `growth_budget_s` if the code were quadratic (one slow
+candidate cannot hold the sandbox for long). The growth exponent
 is the least-squares slope of log(time) against log(n): about 1 for linear code, 2 for quadratic.
 """
 
@@ -35,7 +37,6 @@ ProgramRunner = Callable[[str, float], str]
 
 _HARNESS = """
 
-import copy as _factory_copy
 import json as _factory_json
 import time as _factory_time
 
@@ -43,12 +44,11 @@ _factory_args = lambda n: ({expression})
 _factory_points = []
 _factory_sizes = {sizes!r}
 for _factory_i, _factory_n in enumerate(_factory_sizes):
-    _factory_value = _factory_args(_factory_n)
-    if not isinstance(_factory_value, tuple):
-        _factory_value = (_factory_value,)
     _factory_best = float("inf")
     for _factory_repeat in range({repeats}):
-        _factory_call = _factory_copy.deepcopy(_factory_value)
+        _factory_call = _factory_args(_factory_n)  # fresh for every call, never a reused one
+        if not isinstance(_factory_call, tuple):
+            _factory_call = (_factory_call,)
         _factory_start = _factory_time.perf_counter()
         {entry_point}(*_factory_call)
         _factory_best = min(_factory_best, _factory_time.perf_counter() - _factory_start)

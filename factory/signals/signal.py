@@ -1,6 +1,7 @@
 """One observation about a candidate, before it is stored as a `Finding` row."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from factory.models import Finding
 
@@ -18,15 +19,19 @@ class Signal:
     message: str = ""
 
     def to_finding(self, candidate_id: int) -> Finding:
-        return Finding(
-            candidate_id=candidate_id,
-            tool=self.tool,
-            dimension=self.dimension,
-            rule_id=self.rule_id[:60],
-            severity=self.severity,
-            confidence=self.confidence,
-            cwe_id=self.cwe_id,
-            line=self.line,
-            value=self.value,
-            message=self.message,
-        )
+        return Finding(**self.finding_row(candidate_id))
+
+    def finding_row(self, candidate_id: int) -> dict[str, Any]:
+        """The `Finding` columns this signal fills, as a row for a bulk insert."""
+        return {
+            "candidate_id": candidate_id,
+            "tool": self.tool,
+            "dimension": self.dimension,
+            "rule_id": self.rule_id[:60],
+            "severity": self.severity,
+            "confidence": self.confidence,
+            "cwe_id": self.cwe_id,
+            "line": self.line,
+            "value": self.value,
+            "message": self.message,
+        }

@@ -4,7 +4,8 @@ Security (bandit for Python; flawfinder, cppcheck, eslint, shellcheck and semgre
 languages, with CWE ids), style (ruff, cppcheck, eslint, shellcheck), readability (radon, lizard),
 correctness (the sandbox verdict) and efficiency (run time, peak memory, and growth with input
 size where a prompt has a scaled input). Growth timings run in the same sandbox as every other
-candidate run, and the sandbox is opened only when some prompt of the batch has a scaled input.
+candidate run, as many at once as the pool has sandboxes, and the sandbox is opened only when
+some prompt of the batch has a scaled input.
 """
 
 from contextlib import ExitStack
@@ -28,7 +29,13 @@ def run(ctx: StageContext, batch_id: str) -> SignalsReport:
                 runner = sandbox_program_runner(sandbox, memory_mb=ctx.config.sandbox.memory_mb)
             except SandboxUnavailableError as exc:
                 ctx.log.warning(f"growth not measured: {exc}")
-        return run_signals(engine=ctx.engine, batch_id=batch_id, config=ctx.config, runner=runner)
+        return run_signals(
+            engine=ctx.engine,
+            batch_id=batch_id,
+            config=ctx.config,
+            runner=runner,
+            concurrency=ctx.config.sandbox.pool_size,  # one timing per sandbox of the pool
+        )
 
 
 def _needs_growth(ctx: StageContext, batch_id: str) -> bool:

@@ -19,6 +19,7 @@ from factory.signals.growth import (
     growth_exponent,
     growth_program,
     measure_growth,
+    parse_growth_output,
     scaled_input_for,
 )
 
@@ -133,15 +134,20 @@ def test_growth_tells_linear_from_quadratic() -> None:
     assert quadratic - linear > 0.4, timings
 
 
-def test_a_candidate_that_mutates_its_input_is_timed_on_fresh_copies() -> None:
-    code = "def f(xs):\n    xs.append(0)\n    return len(xs)\n"
-
-    program = growth_program(
-        code, entry_point="f", scaled_input="([1] * n,)", plan=GrowthPlan([10, 20], 2, 1.0)
+@pytest.mark.parametrize("scaled_input", ["([1] * n,)", "[1] * n"])  # a tuple, or the one arg
+def test_a_candidate_that_mutates_its_input_is_timed_on_fresh_arguments(scaled_input: str) -> None:
+    code = (
+        "def f(xs):\n    if xs[-1] == 0:\n        raise ValueError('given a list a call changed')\n"
+        "    xs.append(0)\n    return len(xs)\n"
     )
 
-    assert "deepcopy" in program
-    assert "FACTORY_GROWTH" in trusted_local_runner(program, 30)
+    program = growth_program(
+        code, entry_point="f", scaled_input=scaled_input, plan=GrowthPlan([10, 20], 3, 1.0)
+    )
+
+    # Three calls per size: a reused list would make the second one raise, and the run fail.
+    points = parse_growth_output(trusted_local_runner(program, 30))
+    assert [n for n, _ in points] == [10, 20]
 
 
 def test_the_bundled_demo_scaled_inputs_are_valid_for_their_prompts() -> None:
