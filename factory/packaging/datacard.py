@@ -39,6 +39,8 @@ CONFIG_PURPOSE: dict[str, str] = {
     "dpo": "Pairwise preferences (prompt, chosen, rejected) for DPO and reward-model training.",
     "dpo_conversational": "The DPO pairs with prompt/chosen/rejected as chat messages.",
     "rlvr": "Prompts with executable tests, for RL from verifiable rewards (GRPO and similar).",
+    "verl": "The rlvr prompts in verl's RL layout: `data_source`, `prompt` (chat messages), "
+    "`ability`, `reward_model` (`style`, `ground_truth`: the tests as JSON) and `extra_info`.",
     "sft": "Reference solutions and well-reviewed candidates as chat transcripts, for SFT.",
     "reward": "Single completions with reviewer dimension scores, for pointwise reward models.",
     "swe": "Repository tasks in SWE-bench's schema (instance_id, repo, base_commit, patch, "
@@ -304,21 +306,54 @@ def _loading(repo: str, version: str, first: str, configs: dict[str, dict[str, l
             "```"
         )
     if "rlvr" in configs:
-        parts.append(
-            "**TRL GRPO.** The `rlvr` config gives chat `prompt`s plus `tests`, `entry_point` "
-            "and `test_style`; pass a reward function that runs each completion against its "
-            "`tests` in a sandbox to `trl.GRPOTrainer(reward_funcs=...)` (extra columns reach "
-            "the reward function as keyword arguments)."
-        )
+        parts.append(_rl_loading(repo, version))
     if "dpo" in configs or "dpo_conversational" in configs:
         parts.append(
-            "**OpenRLHF / Axolotl.** OpenRLHF's DPO and reward-model trainers take the `dpo` "
-            "config with `--input_key prompt --chosen_key chosen --rejected_key rejected`; in "
-            "Axolotl declare the dataset with `rl: dpo` and map the same three fields, or use "
-            "`dpo_conversational` with a chat template."
+            "**OpenRLHF DPO / reward model.** `openrlhf.cli.train_dpo` (and `train_rm`) read "
+            "`dpo_conversational` with `--data.prompt_key prompt --data.chosen_key chosen "
+            "--data.rejected_key rejected --data.apply_chat_template`, or `dpo` (plain strings) "
+            "with the same three keys and no chat template.\n\n"
+            "**Axolotl DPO.** With `rl: dpo`, `dpo` loads as `type: chatml.default` (its "
+            "`prompt` / `chosen` / `rejected` strings), and `dpo_conversational` as "
+            "`type: chat_template.default` with `field_messages: prompt`, `field_chosen: chosen`, "
+            "`field_rejected: rejected` (the last message of each side is the answer)."
         )
     parts += _work_loading(configs)
     return "\n\n".join(parts)
+
+
+def _rl_loading(repo: str, version: str) -> str:
+    """The shipped reward functions and the exact settings of each RL trainer."""
+    return (
+        "**Rewards.** `rewards/code_reward.py` (standard library only; `pip install ./rewards` "
+        "installs it as the `code_reward` module) takes the code from a completion (the last "
+        "fenced block in the row's language, else the last fenced block, else the whole text), "
+        "runs it against the row's tests through the factory's sandbox service (`POST "
+        "/v1/jobs`) and returns the fraction of tests that passed (0.0 when it does not compile, "
+        "times out or holds no code). It reads `FACTORY_SANDBOX_URL` (default "
+        "`http://127.0.0.1:8080`), `FACTORY_SANDBOX_TOKEN` (the service's bearer token), "
+        "`FACTORY_REWARD_RETRIES` (attempts on 429 / 5xx / connection errors, honouring "
+        "`Retry-After`; default 8), `FACTORY_REWARD_TIMEOUT_S` (default 300) and "
+        "`FACTORY_REWARD_WORKERS` (parallel requests per batch; default 8).\n\n"
+        "**TRL GRPO.** The `rlvr` config has chat `prompt`s; every other column (`tests`, "
+        "`language`, `verification_info`, ...) reaches the reward function as a keyword "
+        "argument:\n\n"
+        "```python\n"
+        "from code_reward import grpo_reward\n"
+        "from trl import GRPOConfig, GRPOTrainer\n\n"
+        f'train = load_dataset("{repo}", "rlvr", split="train", revision="{version}")\n'
+        "trainer = GRPOTrainer(model=model, reward_funcs=grpo_reward, "
+        'args=GRPOConfig(output_dir="out"), train_dataset=train)\n'
+        "```\n\n"
+        "**verl.** The `verl` config is verl's RL parquet as it is: `data.train_files=verl/"
+        "train-00000.parquet data.val_files=verl/test-00000.parquet data.prompt_key=prompt "
+        "custom_reward_function.path=rewards/code_reward.py "
+        "custom_reward_function.name=compute_score`.\n\n"
+        "**OpenRLHF.** `openrlhf.cli.train_ppo_ray` reads the `rlvr` config with "
+        "`--data.input_key prompt --data.label_key verification_info "
+        "--data.apply_chat_template --remote_rm_url rewards/code_reward.py` (its "
+        "`reward_func(queries, prompts, labels)` returns `rewards`, `scores` and `extra_logs`)."
+    )
 
 
 def _work_loading(configs: dict[str, dict[str, list[str]]]) -> list[str]:

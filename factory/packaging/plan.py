@@ -77,6 +77,7 @@ class ReleasePlan:
             STANDARD: pairs,
             CONVERSATIONAL: pairs,
             "rlvr": [split for split, _ in self.rlvr],
+            "verl": [split for split, _ in self.rlvr],
             "sft": sft,
             "reward": [split for split, _, _ in self.reward],
             SWE: [split for split, _ in self.swe],

@@ -32,12 +32,16 @@ from factory.packaging.qa_report import QAReport, build_qa_report
 from factory.packaging.schemas import SCHEMAS
 from factory.packaging.staging import StagedData, write_plan
 from factory.packaging.versions import content_sha256, next_version, parse_version
+from factory.rewards import FOLDER as REWARDS_FOLDER
 from factory.settings import FactoryConfig
 from factory.vocab import ReleaseStatus
 
 STAGING_PREFIX = ".staging-"
 ITEM_CHUNK = 5_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+# What a release's identity covers: every config's data and the reward functions it ships.
+_HASHED = (*SCHEMAS, REWARDS_FOLDER)
 
 
 def build_release(
@@ -59,7 +63,7 @@ def build_release(
         with Session(engine, expire_on_commit=False) as session:
             plan = plan_release(session, batch_ids, config)
         staged = write_plan(plan, staging, config)
-        fingerprint = content_sha256(staging, SCHEMAS)
+        fingerprint = content_sha256(staging, _HASHED)
         with Session(engine, expire_on_commit=False) as session:
             existing = _same_content(session, name, batch_ids, fingerprint, config)
             if existing is not None:
@@ -134,7 +138,7 @@ def _same_content(
 
 def _content_of(release: Release) -> str | None:
     folder = Path(release.path)
-    return content_sha256(folder, SCHEMAS) if release.path and folder.is_dir() else None
+    return content_sha256(folder, _HASHED) if release.path and folder.is_dir() else None
 
 
 def _write_documents(

@@ -62,6 +62,33 @@ RLVR = pa.schema(
     ]
 )
 
+VERL = pa.schema(  # verl's RLHFDataset layout (factory.packaging.verl)
+    [
+        pa.field("data_source", pa.string(), nullable=False),
+        pa.field("prompt", MESSAGES, nullable=False),
+        pa.field("ability", pa.string(), nullable=False),
+        pa.field(
+            "reward_model",
+            pa.struct([("style", pa.string()), ("ground_truth", pa.string())]),
+            nullable=False,
+        ),
+        pa.field(
+            "extra_info",
+            pa.struct(
+                [
+                    ("split", pa.string()),
+                    ("index", pa.int64()),
+                    ("id", pa.string()),
+                    ("prompt_id", pa.int64()),
+                    ("language", pa.string()),
+                    ("task_type", pa.string()),
+                ]
+            ),
+            nullable=False,
+        ),
+    ]
+)
+
 SFT = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -363,6 +390,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "dpo": DPO,
     "dpo_conversational": DPO_CONVERSATIONAL,
     "rlvr": RLVR,
+    "verl": VERL,
     "sft": SFT,
     "reward": REWARD,
     "swe": SWE,

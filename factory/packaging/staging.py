@@ -16,11 +16,13 @@ from factory.packaging.rlvr import rlvr_row
 from factory.packaging.schemas import SCHEMAS
 from factory.packaging.sft import candidate_row, reference_row
 from factory.packaging.swe import SWE, swe_row
+from factory.packaging.verl import VERL, verl_row
 from factory.packaging.work_plan import WORK_CONFIGS
 from factory.packaging.writer import DatasetWriter
+from factory.rewards import write_reward_package
 from factory.settings import FactoryConfig
 
-CONFIG_ORDER = (STANDARD, CONVERSATIONAL, "rlvr", "sft", "reward", SWE, *WORK_CONFIGS)
+CONFIG_ORDER = (STANDARD, CONVERSATIONAL, "rlvr", VERL, "sft", "reward", SWE, *WORK_CONFIGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ def write_plan(plan: ReleasePlan, folder: Path, config: FactoryConfig) -> Staged
     ) as writer:
         write_dpo(writer, _traced_pairs(plan.pairs, items), chunk=settings.rows_per_group)
         sandbox = config.sandbox
+        verl_index: dict[str, int] = {}
         for split, prompt in plan.rlvr:
             row = rlvr_row(
                 prompt,
@@ -76,6 +79,9 @@ def write_plan(plan: ReleasePlan, folder: Path, config: FactoryConfig) -> Staged
             )
             writer.write("rlvr", split, row)
             items.append(ItemRef("rlvr", split, row["id"], prompt.prompt_id))
+            index = verl_index[split] = verl_index.get(split, -1) + 1
+            writer.write(VERL, split, verl_row(row, split=split, index=index))
+            items.append(ItemRef(VERL, split, row["id"], prompt.prompt_id))
         for split, prompt in plan.sft_references:
             row = reference_row(prompt)
             writer.write("sft", split, row)
@@ -111,6 +117,8 @@ def write_plan(plan: ReleasePlan, folder: Path, config: FactoryConfig) -> Staged
                     submission_id=planned.submission_id,
                 )
             )
+    if plan.rlvr:  # the reward functions the rlvr and verl configs are scored with
+        write_reward_package(folder)
     return StagedData(counts=writer.counts(), files=writer.files, items=items)
 
 

@@ -197,4 +197,4 @@ def test_trainer_notes_follow_the_configs_present(qa: QAReport) -> None:
     only_rlvr = DatasetCard(_render(qa, configs={"rlvr": CONFIGS["rlvr"]})).text
     assert 'load_dataset("acme/code-rlhf", "rlvr", revision="v1.2.0")' in only_rlvr
     assert "GRPOTrainer" in only_rlvr
-    assert "DPOTrainer" not in only_rlvr and "OpenRLHF" not in only_rlvr
+    assert "DPOTrainer" not in only_rlvr and "train_dpo" not in only_rlvr
