@@ -35,6 +35,7 @@ REVIEWER_PASSWORD_ENV = "FACTORY_REVIEWER_PASSWORD"  # noqa: S105  (a variable's
 WEBAPP_SECRET_ENV = "FACTORY_WEBAPP_SECRET"  # noqa: S105  (a variable's name)
 WEBAPP_SECURE_COOKIES_ENV = "FACTORY_WEBAPP_SECURE_COOKIES"
 SANDBOX_TOKEN_ENV = "FACTORY_SANDBOX_TOKEN"  # noqa: S105  (a variable's name)
+SANDBOX_URLS_ENV = "FACTORY_SANDBOX_URLS"  # the service backend's replicas, comma-separated
 # What the docker CLI needs from the host to find its engine (never forwarded into a container).
 DOCKER_CLIENT_ENV = (
     "PATH",
@@ -65,6 +66,7 @@ class Environment:
     webapp_secret: str = ""
     webapp_secure_cookies: bool = False
     sandbox_token: str = ""
+    sandbox_urls: tuple[str, ...] = ()
     docker_host: str = ""
     docker_context: str = ""
     docker_client_env: tuple[tuple[str, str], ...] = ()
@@ -93,6 +95,9 @@ class Environment:
             webapp_secret=env.get(WEBAPP_SECRET_ENV, ""),
             webapp_secure_cookies=env.get(WEBAPP_SECURE_COOKIES_ENV) == "1",
             sandbox_token=env.get(SANDBOX_TOKEN_ENV, ""),
+            sandbox_urls=tuple(
+                url.strip() for url in env.get(SANDBOX_URLS_ENV, "").split(",") if url.strip()
+            ),
             docker_host=env.get("DOCKER_HOST", ""),
             docker_context=env.get("DOCKER_CONTEXT", ""),
             docker_client_env=tuple((k, env[k]) for k in DOCKER_CLIENT_ENV if k in env),
@@ -191,10 +196,19 @@ class SandboxServiceSettings(_Section):
     per_client_concurrency: int = Field(default=0, ge=0)  # per client; 0: max_concurrency
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # larger bodies get 413
     max_timeout_s: float = Field(default=60.0, gt=0)  # longest run or compile timeout asked
+    # The `service` backend, a client of this service's replicas: their base URLs (a job whose
+    # replica fails goes to the next), jobs in flight at once (0: 4 per replica), how long a
+    # failed replica is passed over, and how long a job may go unanswered before the run fails.
+    urls: list[str] = Field(default_factory=list)
+    client_concurrency: int = Field(default=0, ge=0)
+    replica_cooldown_s: float = Field(default=5.0, ge=0)
+    client_deadline_s: float = Field(default=600.0, gt=0)
 
 
 class SandboxSettings(_Section):
-    backend: str = "auto"  # auto | docker | bwrap | unsafe-local (must be asked for by name)
+    # auto | docker | bwrap | service (replicas of `factory sandbox serve`, sandbox.service.urls)
+    # | unsafe-local (must be asked for by name)
+    backend: str = "auto"
     timeout_s: float = 10.0
     compile_timeout_s: float = 60.0  # all compile steps of one run together (compiled languages)
     memory_mb: int = 512
@@ -360,6 +374,8 @@ def load_config(path: str | Path | None = None) -> FactoryConfig:
     config = _read_config(path or env.config_path)
     if env.sandbox_backend:
         config.sandbox.backend = env.sandbox_backend
+    if env.sandbox_urls:
+        config.sandbox.service.urls = list(env.sandbox_urls)
     return config
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from dagster import EnvVar
 
-from factory.settings import HF_TOKEN_ENV, LLM_API_KEY_ENV, environment
+from factory.settings import HF_TOKEN_ENV, LLM_API_KEY_ENV, SANDBOX_TOKEN_ENV, environment
 from resources.database import DatabaseResource
 from resources.hub import HubResource
 from resources.llm import LLMResource
@@ -23,7 +23,12 @@ def build_resources() -> dict[str, Any]:
     return {
         "database": DatabaseResource(),
         "settings": FactorySettingsResource(),
-        "sandbox": SandboxResource(),
+        # The sandbox service's token, for runs that judge through its replicas.
+        "sandbox": (
+            SandboxResource(token=EnvVar(SANDBOX_TOKEN_ENV))
+            if env.sandbox_token
+            else SandboxResource()
+        ),
         # The key only ever travels as an EnvVar, so Dagster shows its name, never its value;
         # local servers and replay-only runs need none.
         "llm": LLMResource(api_key=EnvVar(LLM_API_KEY_ENV)) if env.llm_api_key else LLMResource(),

@@ -28,6 +28,7 @@ def stage_context(resources: Any, log: StageLog) -> StageContext:
             llm_api_key=llm.api_key,
             hf_token=hub.token,
             hf_endpoint=hub.endpoint or environment().hf_endpoint,
+            sandbox_token=sandbox.token,
         ),
         log=log,
     )

@@ -31,7 +31,7 @@ if [ ! -f "$stamp" ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip
   # torch comes from the CPU build on this machine; the rest from PyPI.
-  .venv/bin/pip install -q -e '.[dev,train]'
+  .venv/bin/pip install -q -e '.[dev,train,k8s]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -4,7 +4,11 @@
 #              project's dependencies, built from wheels made on this machine, then `docker import`ed.
 #              Tagged by the hash of its recipe (this script, pyproject.toml, the pinned versions),
 #              so it is rebuilt only when one of those changes.
-#   2. final : the base plus the project's own wheel, tagged by the hash of the base and the source.
+#   2. final : the base plus the project's own wheel and the docker CLI, tagged by the hash of the
+#              base, the source and that CLI.
+# The same image serves the sandbox service (`factory sandbox serve`): the docker backend needs the
+# docker CLI (a static binary: FACTORY_DOCKER_CLI, default the host's) and an engine socket; the
+# bwrap backend needs bubblewrap (a Debian package in the base) and the sandbox's root filesystem.
 # Prints the final image reference on stdout (progress goes to stderr). Needs root and Docker.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,9 +17,15 @@ NAME=${FACTORY_RUN_IMAGE_NAME:-code-rlhf-factory-run}
 WORK=${FACTORY_RUN_IMAGE_WORKDIR:-/var/tmp/factory-run-image}
 PIP=${PIP:-.venv/bin/pip}
 PYTHON=${PYTHON:-.venv/bin/python}
+DOCKER_CLI=${FACTORY_DOCKER_CLI:-$(command -v docker)}
 log() { echo "run-image: $*" >&2; }
 
 mkdir -p "$WORK"
+# The CLI goes into the image as it is, so it must not need the host's libraries.
+if ! file -L "$DOCKER_CLI" | grep -q 'statically linked'; then
+  log "$DOCKER_CLI is not a statically linked docker CLI; set FACTORY_DOCKER_CLI to one"
+  exit 1
+fi
 # Build from a copy, so setuptools' build/ folders never land in the working tree.
 src="$WORK/src"
 rm -rf "$src"
@@ -27,7 +37,7 @@ find "$src" -name __pycache__ -prune -exec rm -rf {} +
 
 # The base's recipe: the steps below (bump BASE_RECIPE when they change), the project's runtime
 # dependencies and the pinned versions. Other edits to pyproject.toml do not rebuild it.
-BASE_RECIPE=1
+BASE_RECIPE=2
 base_hash=$(
   {
     echo "recipe $BASE_RECIPE"
@@ -39,6 +49,7 @@ base="$NAME-base:$base_hash"
 source_hash=$(
   {
     echo "$base"
+    sha256sum <"$DOCKER_CLI"
     find factory assets resources sensors expectations definitions commands pyproject.toml -type f \
       -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null | LC_ALL=C sort | xargs sha256sum
   } | sha256sum | cut -c1-16
@@ -66,7 +77,7 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
     2>/dev/null | head -1 | awk '{print $2}' || true)
   mirror=${FACTORY_DEBIAN_MIRROR:-${mirror:-http://deb.debian.org/debian}}
   log "debootstrap bookworm from $mirror (a few minutes)"
-  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,libpq5,tzdata \
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,libpq5,tzdata,bubblewrap \
     bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 ||
     {
       tail -20 "$WORK/debootstrap.log" >&2
@@ -116,8 +127,8 @@ rm -rf "$dist"
     tail -30 "$WORK/dist.log" >&2
     exit 1
   }
-container=$(docker create --network none -v "$dist:/dist:ro" "$base" \
-  sh -c 'pip install -q --no-deps --no-index /dist/*.whl')
+container=$(docker create --network none -v "$dist:/dist:ro" -v "$(readlink -f "$DOCKER_CLI"):/cli:ro" \
+  "$base" sh -c 'pip install -q --no-deps --no-index /dist/*.whl && install -m 0755 /cli /usr/local/bin/docker')
 docker start -a "$container" >&2
 docker commit \
   --change 'ENV PATH=/opt/factory/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

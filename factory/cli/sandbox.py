@@ -24,7 +24,7 @@ from factory.intake.formats import UnreadableFileError, parse_line, read_lines
 from factory.intake.records import IntakeRecord
 from factory.intake.validate import validate
 from factory.languages import LANGUAGES
-from factory.sandbox import ExecutionJob, ExecutionOutcome, open_sandbox
+from factory.sandbox import ExecutionJob, ExecutionOutcome, open_pool, open_sandbox
 from factory.sandbox.process import ServerFailure
 from factory.settings import SANDBOX_TOKEN_ENV, FactoryConfig, environment, load_config
 
@@ -50,7 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     check.add_argument("file", type=Path, help="a .jsonl or .jsonl.gz batch file")
     check.add_argument("--config", default=None, help="factory YAML config (default: built-in)")
-    check.add_argument("--backend", default=None, help="docker | bwrap | unsafe-local | auto")
+    check.add_argument(
+        "--backend", default=None, help="docker | bwrap | service | unsafe-local | auto"
+    )
     check.add_argument("--timeout", type=float, default=None, help="run timeout in seconds")
     serve = sub.add_parser(
         "serve",
@@ -61,7 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default=None, help="address (default: sandbox.service.host)")
     serve.add_argument("--port", type=int, default=None, help="default: sandbox.service.port")
     serve.add_argument("--config", default=None, help="factory YAML config (default: built-in)")
-    serve.add_argument("--backend", default=None, help="docker | bwrap | unsafe-local | auto")
+    serve.add_argument(
+        "--backend", default=None, help="docker | bwrap | service | unsafe-local | auto"
+    )
     serve.add_argument(
         "--no-auth",
         action="store_true",
@@ -232,7 +236,7 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        sandbox = open_sandbox(config.sandbox)
+        sandbox = open_pool(config.sandbox)
     except SandboxUnavailableError as exc:
         print(f"sandbox serve: {exc}", file=sys.stderr)
         return 2

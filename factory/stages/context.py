@@ -39,11 +39,12 @@ class Credentials:
     llm_api_key: str = field(default="", repr=False)
     hf_token: str = field(default="", repr=False)
     hf_endpoint: str = ""
+    sandbox_token: str = field(default="", repr=False)  # the sandbox service's, backend `service`
 
     @classmethod
     def from_environment(cls) -> "Credentials":
         env = environment()
-        return cls(env.llm_api_key, env.hf_token, env.hf_endpoint)
+        return cls(env.llm_api_key, env.hf_token, env.hf_endpoint, env.sandbox_token)
 
 
 @dataclass
@@ -80,13 +81,22 @@ class StageContext:
         """A started sandbox pool with the backend `config.sandbox.backend` names."""
         from factory.sandbox import open_sandbox
 
-        return open_sandbox(self.config.sandbox)
+        return open_sandbox(self.config.sandbox, token=self.credentials.sandbox_token)
 
     def sandbox_image(self) -> str:
-        """The image verdicts are cached under (docker and bwrap share one recipe and tag)."""
+        """The image verdicts are cached under (docker and bwrap share one recipe and tag; the
+        service backend's replicas say which they run)."""
         from factory.sandbox.image import default_image
 
-        return self.config.sandbox.image or default_image() or ""
+        settings = self.config.sandbox
+        if settings.image:
+            return settings.image
+        if settings.backend == "service":
+            from factory.sandbox.service_client import ServiceSandbox
+
+            with ServiceSandbox(settings, token=self.credentials.sandbox_token) as sandbox:
+                return sandbox.image
+        return default_image() or ""
 
     def chat_client(self) -> "ChatClient | None":
         """A client for `generation.base_url`, or None when generation is replay-only."""

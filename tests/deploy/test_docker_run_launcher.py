@@ -259,6 +259,10 @@ def test_a_run_executes_in_its_own_container_and_writes_to_postgres(
         "FACTORY_CONFIG": str(factory_config),
         "FACTORY_HOME": str(factory_home),
         "HF_TOKEN": "hf_must_not_reach_the_run",
+        # Forwarded, so they must be set; this run (intake only) never reaches the sandbox.
+        "FACTORY_SANDBOX_BACKEND": "service",
+        "FACTORY_SANDBOX_URLS": "http://127.0.0.1:9",
+        "FACTORY_SANDBOX_TOKEN": "unused-by-intake",
     }.items():
         monkeypatch.setenv(name, value)
 
