@@ -154,6 +154,15 @@ class IntakeSettings(_Section):
     decontamination_files: list[str] = Field(default_factory=list)
     # The intake gate fails a batch when more than this share of its records is quarantined.
     max_quarantine_share: float = 0.25
+    # A batch whose file decompresses past this many MiB, or holds more records (non-empty
+    # lines) than this, is refused whole before any record is read (a gzip bomb stops early).
+    max_decompressed_mb: int = Field(default=1000, ge=1)
+    max_records: int = Field(default=2_000_000, ge=1)
+    # Records parsed, deduplicated and written together; memory grows with this, not the file.
+    chunk_records: int = Field(default=2000, ge=1)
+    # Processes that parse, validate, scrub and fingerprint chunks of a large batch while the
+    # database work goes on (factory.intake.prepare): 0 one per core, 1 none (all in one process).
+    workers: int = Field(default=0, ge=0)
 
 
 class GenerationSettings(_Section):

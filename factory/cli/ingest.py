@@ -8,6 +8,9 @@ from factory.errors import FactoryUserError
 from factory.intake.ingest import IntakeReport, ingest_batch
 from factory.settings import load_config
 
+SHOWN_REJECTIONS = 5  # a batch may quarantine millions of lines: print the first few only
+REASON_CHARS = 300
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="a .jsonl or .jsonl.gz batch file")
@@ -46,7 +49,15 @@ def print_report(report: IntakeReport) -> None:
         print("  quarantined by reason:")
         for code, count in report.quarantined_by_reason.items():
             print(f"    {code}: {count}")
-        print("  quarantined records:")
-        for rejection in report.rejections:
+        shown = report.rejections[:SHOWN_REJECTIONS]
+        print("  first quarantined records (every one is in the quarantine table):")
+        for rejection in shown:
             who = f" [{rejection.external_id}]" if rejection.external_id else ""
-            print(f"    {rejection.reason_code}{who}: {rejection.reason}")
+            print(f"    {rejection.reason_code}{who}: {_one_line(rejection.reason)}")
+        if report.quarantined > len(shown):
+            print(f"    and {report.quarantined - len(shown)} more")
+
+
+def _one_line(reason: str) -> str:
+    text = " ".join(reason.split())
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 3] + "..."

@@ -68,12 +68,17 @@ class Contamination:
 
 
 def tokens(text: str) -> list[str]:
+    if text.isascii():  # lower-casing ASCII first changes no token's extent
+        return _TOKENS.findall(text.lower())
     return [token.lower() for token in _TOKENS.findall(text)]
 
 
 def ngrams(text: str, size: int) -> set[tuple[str, ...]]:
     words = tokens(text)
-    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+    if len(words) < size:
+        return set()
+    # The same tuples, in the same order, as words[i : i + size] for each start i.
+    return set(zip(*(words[i:] for i in range(size)), strict=False))
 
 
 def _build_index(items: Mapping[str, ItemTexts], size: int) -> Index:
@@ -156,6 +161,36 @@ def _indexes(settings: IntakeSettings) -> list[tuple[str, Index]]:
     return found
 
 
+# The words of the configured indexes, by the identity of those indexes (which are cached).
+_VOCABULARIES: dict[tuple[int, ...], tuple[list[Index], frozenset[str]]] = {}
+
+
+def _vocabulary(indexes: list[tuple[str, Index]]) -> frozenset[str]:
+    """Every word of every n-gram of `indexes`."""
+    key = tuple(id(index) for _, index in indexes)
+    cached = _VOCABULARIES.get(key)
+    if cached is None or any(a is not b for a, (_, b) in zip(cached[0], indexes, strict=True)):
+        if len(_VOCABULARIES) > 16:
+            _VOCABULARIES.clear()
+        words = frozenset(word for _, index in indexes for gram in index for word in gram)
+        cached = ([index for _, index in indexes], words)
+        _VOCABULARIES[key] = cached
+    return cached[1]
+
+
+def _has_run(words: list[str], vocabulary: frozenset[str], size: int) -> bool:
+    """Whether `size` consecutive words (at least one n-gram) are all in `vocabulary`."""
+    run = 0
+    for word in words:
+        if word in vocabulary:
+            run += 1
+            if run >= size:
+                return True
+        else:
+            run = 0
+    return False
+
+
 def check_benchmarks(settings: IntakeSettings) -> None:
     """Fail early, before any record is read, when the configuration names an unknown set or
     an unreadable benchmark file."""
@@ -171,13 +206,23 @@ def find_contamination(
     A field shorter than one n-gram cannot be judged this way and is never flagged.
     """
     size = settings.decontamination_ngram
-    texts = zip(FIELDS, (text, solution, tests), strict=True)
-    fields = [(name, grams) for name, value in texts if (grams := ngrams(value, size))]
+    indexes = _indexes(settings)
+    vocabulary = _vocabulary(indexes)
+    fields: list[tuple[str, set[tuple[str, ...]]]] = []
+    for name, value in zip(FIELDS, (text, solution, tests), strict=True):
+        words = tokens(value)
+        # An n-gram of a benchmark is made of the benchmark's words only: a field without a
+        # run of `size` such words cannot share one, and its n-grams are not worth making.
+        if _has_run(words, vocabulary, size):
+            fields.append((name, set(zip(*(words[i:] for i in range(size)), strict=False))))
     found: list[Contamination] = []
-    for benchmark, index in _indexes(settings):
+    for benchmark, index in indexes:
         best: Contamination | None = None
         for field, grams in fields:
-            hits = Counter(item for gram in grams for item in index.get(gram, ()))
+            matched = [ids for gram in grams if (ids := index.get(gram)) is not None]
+            if not matched:
+                continue
+            hits = Counter(item for ids in matched for item in ids)
             if not hits:
                 continue
             item_id, shared = hits.most_common(1)[0]

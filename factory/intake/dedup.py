@@ -11,11 +11,14 @@ recomputing them.
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
 
 from factory.intake.shingle_tokens import shingle_tokens
 from factory.settings import IntakeSettings
@@ -52,15 +55,133 @@ def signature(text: str, settings: IntakeSettings, *, language: str = Language.P
     )
 
 
-def minhash_of(text: str, *, language: str, num_perm: int, shingle_size: int) -> MinHash:
+def shingles_of(text: str, *, language: str, shingle_size: int) -> set[str]:
+    """The shingles of `text`: every run of `shingle_size` consecutive code-aware tokens."""
     # Punctuation is made of tokens too: "<>" and "()" still make two bracket problems differ.
     tokens = shingle_tokens(text, language)
     # A text shorter than one shingle is a single shingle of all its tokens.
     starts = range(max(1, len(tokens) - shingle_size + 1))
-    shingles = {" ".join(tokens[i : i + shingle_size]) for i in starts}
-    minhash = MinHash(num_perm=num_perm, scheme=MINHASH_SCHEME)
+    return {" ".join(tokens[i : i + shingle_size]) for i in starts}
+
+
+def minhash_of(text: str, *, language: str, num_perm: int, shingle_size: int) -> MinHash:
+    """One datasketch MinHash; `signatures` computes the same values for many texts at once."""
+    shingles = shingles_of(text, language=language, shingle_size=shingle_size)
+    minhash = MinHash(
+        num_perm=num_perm, scheme=MINHASH_SCHEME, permutations=_permutations(num_perm)
+    )
     minhash.update_batch([shingle.encode("utf-8", "surrogatepass") for shingle in shingles])
     return minhash
+
+
+@cache
+def _permutations(num_perm: int) -> Any:
+    """The scheme's permutations, drawn once per process rather than once per signature."""
+    return MinHash(num_perm=num_perm, scheme=MINHASH_SCHEME).permutations
+
+
+# Shingles whose permuted hashes are held in memory at once by `signatures` (x num_perm x 4 B).
+_SIGNATURE_BLOCK = 16_384
+_MAX_HASH32 = np.uint32(0xFFFFFFFF)
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finalizer, which the affine32 scheme applies to each input hash."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
+
+
+def signatures(shingle_sets: Sequence[Iterable[str]], num_perm: int) -> np.ndarray:
+    """The MinHash signature of each set of shingles, one uint32 row each: the very values of
+    `minhash_of` (datasketch's affine32 scheme: the first 4 bytes of each shingle's SHA-1,
+    little-endian, mixed by fmix32, then min over shingles of a_k * h + b_k mod 2^32), computed
+    for many sets with array operations instead of one MinHash object per text."""
+    a, b = (np.asarray(part, dtype=np.uint32) for part in _permutations(num_perm))
+    sha1 = hashlib.sha1
+    digests: list[bytes] = []
+    counts = np.zeros(len(shingle_sets), dtype=np.int64)
+    for row, shingles in enumerate(shingle_sets):
+        before = len(digests)
+        digests += [sha1(s.encode("utf-8", "surrogatepass")).digest() for s in shingles]
+        counts[row] = len(digests) - before
+    out = np.full((len(shingle_sets), num_perm), _MAX_HASH32, dtype=np.uint32)
+    if not digests:
+        return out
+    first_words = np.frombuffer(b"".join(digests), dtype="<u4").reshape(-1, 5)[:, 0]
+    hashes = _fmix32(first_words.astype(np.uint32))[:, None]
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    row = 0
+    while row < len(shingle_sets):
+        # Rows whose shingles fit one block (at least one row, however many shingles it has).
+        last = int(np.searchsorted(ends, starts[row] + _SIGNATURE_BLOCK, side="right"))
+        last = max(last, row + 1)
+        rows = np.arange(row, last)
+        rows = rows[counts[rows] > 0]  # an empty set keeps the initial maximum values
+        if len(rows):
+            lo, hi = int(starts[rows[0]]), int(ends[rows[-1]])
+            permuted = hashes[lo:hi] * a + b  # uint32 arithmetic wraps: mod 2^32
+            out[rows] = np.minimum.reduceat(permuted, starts[rows] - lo, axis=0)
+        row = last
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Banding:
+    """How signatures are cut into LSH bands: two prompts are near-duplicate candidates when
+    one band of theirs is equal. Chosen like datasketch's MinHashLSH for the threshold."""
+
+    bands: int
+    rows: int
+    num_perm: int
+
+    @property
+    def scheme(self) -> str:
+        return f"{self.num_perm}x{self.bands}x{self.rows}"
+
+    def keys(self, hashvalues: Sequence[int] | np.ndarray) -> list[int]:
+        """One signed 64-bit key per band (the band's index is part of the key)."""
+        return self.keys_of_rows(np.asarray(hashvalues, dtype=np.uint32).reshape(1, -1))[0]
+
+    def keys_of_rows(self, signatures: np.ndarray) -> list[list[int]]:
+        """`keys` of each row of a (signatures x num_perm) array."""
+        data = np.ascontiguousarray(signatures, dtype=np.uint32).tobytes()
+        width = self.rows * 4  # bytes of one band
+        blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+        people = [bytes([band]) for band in range(self.bands)]
+        row_bytes = self.num_perm * 4
+        keys: list[list[int]] = []
+        for start in range(0, len(data), row_bytes):
+            keys.append(
+                [
+                    from_bytes(
+                        blake2b(
+                            data[start + band * width : start + (band + 1) * width],
+                            digest_size=8,
+                            person=person,
+                        ).digest(),
+                        "big",
+                        signed=True,
+                    )
+                    for band, person in enumerate(people)
+                ]
+            )
+        return keys
+
+
+@cache
+def banding_for(threshold: float, num_perm: int) -> Banding:
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return Banding(bands, rows, num_perm)
+
+
+def similarity(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures of the same length."""
+    left, right = np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    return float(np.count_nonzero(left == right)) / len(left)
 
 
 class DuplicateIndex:

@@ -15,16 +15,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from factory.errors import RecordError
+from factory.errors import FactoryUserError, RecordError
 from factory.intake.control_chars import check_control_characters
 from factory.intake.multilingual import from_humaneval_x, from_multipl_e
 from factory.intake.records import IntakeRecord, RawLine
+from factory.models.storable_text import UNSTORABLE
 from factory.vocab import Language, TaskType, WorkKind
 
 BATCH_SUFFIXES = (".jsonl", ".jsonl.gz")
 FACTORY_FIELDS = ("id", "language", "task_type", "prompt", "tests", "reference_solution")
 HUMANEVAL_FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
 MBPP_FIELDS = ("task_id", "text", "code", "test_list")
+
+
+class BatchRefusedError(FactoryUserError):
+    """The whole batch file is over a limit of `intake`; nothing of it is written."""
 
 
 class UnreadableFileError(Exception):
@@ -61,6 +66,50 @@ def read_lines(path: Path, *, max_line_bytes: int) -> Iterator[RawLine]:
                     yield RawLine(line_no=line_no, data=data)
     except (OSError, EOFError, zlib.error) as exc:
         raise UnreadableFileError(line_no, f"the file cannot be read past here: {exc}") from exc
+
+
+def check_batch_limits(path: Path, *, max_decompressed_mb: int, max_records: int) -> None:
+    """Refuse the whole file, before any record is read, when it decompresses past
+    `max_decompressed_mb` MiB or holds more than `max_records` records (non-empty lines).
+
+    One streaming pass in 1 MiB blocks: a gzip bomb is stopped as soon as its output passes the
+    limit, without keeping it. A file that breaks off is left for `read_lines` to report.
+    """
+    opener: Callable[[Path, str], Any] = gzip.open if path.name.endswith(".gz") else open
+    max_bytes = max_decompressed_mb << 20
+    size = records = 0
+    pending = False  # the line the last block ended inside has a non-blank byte
+    try:
+        with opener(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                size += len(block)
+                if size > max_bytes:
+                    raise BatchRefusedError(
+                        f"batch file {path} decompresses to more than {max_decompressed_mb} MiB "
+                        f"(intake.max_decompressed_mb); split it or raise the limit"
+                    )
+                if block.isspace():  # blank lines only (a bomb's filler): nothing to split
+                    if b"\n" in block:
+                        records += pending
+                        pending = False
+                    continue
+                lines = block.split(b"\n")
+                last = lines.pop()
+                if lines:
+                    lines[0] = b"x" if pending else lines[0]
+                    records += sum(1 for line in lines if line.strip())
+                    pending = False
+                pending = pending or bool(last.strip())
+                if records > max_records:
+                    break
+    except (OSError, EOFError, zlib.error):
+        return
+    records += pending
+    if records > max_records:
+        raise BatchRefusedError(
+            f"batch file {path} holds more than {max_records} records (intake.max_records); "
+            "split it or raise the limit"
+        )
 
 
 def _skip_rest_of_line(handle: Any) -> None:
@@ -100,8 +149,15 @@ def parse_line(raw: RawLine, *, max_line_bytes: int) -> IntakeRecord:
             "not_an_object",
             f"the line is a JSON {type(value).__name__}, not an object with the record's fields",
         )
-    check_control_characters(value, _any_id(value))
+    if _may_hold_unstorable(text):
+        check_control_characters(value, _any_id(value))
     return adapt(value)
+
+
+def _may_hold_unstorable(line: str) -> bool:
+    """False when no string parsed from the JSON `line` can hold an unstorable character: the
+    line has none itself, and none of the escapes that make one (\\b, \\f, \\u....)."""
+    return UNSTORABLE.search(line) is not None or "\\u" in line or "\\b" in line or "\\f" in line
 
 
 def detect_format(record: dict[str, Any]) -> str:

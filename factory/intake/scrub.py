@@ -67,6 +67,32 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 )
 
 
+# A necessary condition of every pattern above, for ASCII text once lower-cased: each pattern's
+# match contains a match of this (its literal words, and the digit or hex run they need), so
+# text this does not match is left as it is without running the patterns. It is case-sensitive
+# and free of look-arounds, so it runs fast and a match inside a part of a text is a match in
+# the whole text. Keep it a superset when a pattern changes (tests/factory/intake/test_scrub.py
+# checks it on every example there).
+_MAY_LEAK = re.compile(
+    r"""
+    git(?:hub\.com/|lab\.|\.) | bitbucket\.org/                    # repo_url
+    | change-id:                                                     # change_id
+    | \#\s*\d                                                         # fixes, pr, issue refs
+    | (?:request|pr|mr)\s*\d | pulls?/\d | !\d                         # pr_ref
+    | issue                                                          # issue_ref
+    | ghsa- | cve-\d                                                  # advisory_ref
+    | (?:commit|sha1?|revision|rev|changeset|from)\s*[:\#=]?\s*[0-9a-f]{7} | @[0-9a-f]{7}
+    """,
+    re.VERBOSE,
+)
+
+
+def may_leak(text: str) -> bool:
+    """False only when no pattern can match `text` (non-ASCII text is always checked whole:
+    case-insensitive matching folds some non-ASCII letters, such as the Kelvin sign, to ASCII)."""
+    return not text.isascii() or _MAY_LEAK.search(text.lower()) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Removal:
     field_name: str
@@ -77,6 +103,13 @@ class Removal:
 
 def scrub_text(text: str, field_name: str) -> tuple[str, list[Removal]]:
     """`text` with every leak replaced, and what was replaced."""
+    if not may_leak(text):
+        return text, []
+    return _scrub_all(text, field_name)
+
+
+def _scrub_all(text: str, field_name: str) -> tuple[str, list[Removal]]:
+    """`scrub_text` without the pre-check: every pattern, in order."""
     removals: list[Removal] = []
     for kind, pattern, replacement in _PATTERNS:
 
@@ -90,6 +123,9 @@ def scrub_text(text: str, field_name: str) -> tuple[str, list[Removal]]:
 
 def scrub_python_comments(code: str, field_name: str) -> tuple[str, list[Removal]]:
     """`code` with leaks removed from its comments only; unchanged when it does not tokenize."""
+    # Comments are parts of the code: when the whole code cannot leak, none of them can.
+    if "#" not in code or not may_leak(code):
+        return code, []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
     except (tokenize.TokenError, SyntaxError):

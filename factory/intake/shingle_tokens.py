@@ -71,12 +71,17 @@ def shingle_tokens(text: str, language: str = Language.PYTHON) -> list[str]:
 
 def prose_tokens(text: str, renamed: dict[str, str] | None = None) -> list[str]:
     """Words, numbers and punctuation, lower-cased; `renamed` words become their new names."""
-    renamed = renamed or {}
+    if not renamed:
+        if text.isascii():  # lower-casing ASCII first changes no token's extent
+            return _TOKEN.findall(text.lower())
+        return [token.lower() for token in _TOKEN.findall(text)]
     return [renamed.get(token) or token.lower() for token in _TOKEN.findall(text)]
 
 
 def _python_tokens(code: str, *, require_definition: bool) -> list[str] | None:
     """Tokens of `code` with its own names renamed; None when it is not Python."""
+    if require_definition and "def" not in code and "class" not in code:
+        return None  # no def or class statement can be in it: not worth parsing
     try:
         module = ast.parse(code)
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))

@@ -12,6 +12,7 @@ from factory.models.intake import (
     ContaminationFlag,
     DuplicateRecord,
     Prompt,
+    PromptBand,
     QuarantinedRecord,
     ScrubEvent,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "PoolMembership",
     "PreferencePair",
     "Prompt",
+    "PromptBand",
     "QuarantinedRecord",
     "Release",
     "ReleaseItem",

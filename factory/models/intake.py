@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from factory.models._base import created_at_field, json_field, text_field
@@ -84,6 +84,10 @@ class QuarantinedRecord(SQLModel, table=True):
 class DuplicateRecord(SQLModel, table=True):
     """A record removed as an exact or near duplicate, with what it duplicates."""
 
+    # A rerun looks records up by (batch, id) chunk after chunk; without this index each lookup
+    # scans every duplicate of the batch.
+    __table_args__ = (Index("ix_duplicaterecord_batch_external", "batch_id", "external_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
     line_no: int
@@ -115,3 +119,19 @@ class ContaminationFlag(SQLModel, table=True):
     benchmark_item_id: str = Field(max_length=200)
     ngram_size: int
     overlap: float  # share of the prompt's n-grams found in the benchmark item
+
+
+class PromptBand(SQLModel, table=True):
+    """One LSH band key of an accepted prompt's MinHash signature (factory.intake.dedup).
+
+    The near-duplicate index lives here, not in memory: a new prompt's band keys are looked up
+    through the index on `band_key`, against every earlier batch. `scheme` names the banding
+    (permutations x bands x rows); a prompt gets keys of a new scheme when the settings change.
+    """
+
+    __table_args__ = (Index("ix_promptband_band_key", "band_key", "scheme"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id", index=True)
+    scheme: str = Field(max_length=30)
+    band_key: int = Field(sa_type=BigInteger)

@@ -209,10 +209,10 @@ def test_missing_file_is_a_user_error(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_failure_mid_batch_writes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from factory.intake import ingest
+    from factory.intake import prepare  # the per-record work of ingestion
 
     calls = {"n": 0}
-    real = ingest.find_contamination
+    real = prepare.find_contamination
 
     def failing(text: str, settings: object, **fields: str) -> list:
         calls["n"] += 1
@@ -220,7 +220,7 @@ def test_failure_mid_batch_writes_nothing(engine: Engine, monkeypatch: pytest.Mo
             raise RuntimeError("disk on fire")
         return real(text, settings, **fields)
 
-    monkeypatch.setattr(ingest, "find_contamination", failing)
+    monkeypatch.setattr(prepare, "find_contamination", failing)
     with pytest.raises(RuntimeError):
         ingest_batch(engine, MBPP_SAMPLE, FactoryConfig())
     with Session(engine) as session:
