@@ -78,6 +78,8 @@ COVERED = {
     ".venv/bin/python bench/packaging_bench.py": "test_benchmarks",
     ".venv/bin/python bench/languages_bench.py --quick": "test_benchmarks",
     ".venv/bin/python bench/environments_bench.py": "test_benchmarks",
+    ".venv/bin/python bench/pipeline_bench.py --quick": "test_benchmarks",
+    ".venv/bin/python bench/intake_bench.py": "test_benchmarks",
     ".venv/bin/factory envs build ../shared/fixtures/repos/cachetools.bundle --max-tasks 5": (
         "test_envs_commands"
     ),
@@ -392,8 +394,10 @@ def test_make_format_and_lint() -> None:
 BENCHMARKS = [
     "environments_bench.py",
     "generation_bench.py",
+    "intake_bench.py",
     "languages_bench.py",
     "packaging_bench.py",
+    "pipeline_bench.py",
     "review_load.py",
     "sandbox_bench.py",
 ]
