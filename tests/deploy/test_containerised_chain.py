@@ -28,6 +28,7 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import GrpcServerTarget
 from dagster._grpc.client import DagsterGrpcClient
 from dagster_docker.docker_run_launcher import DOCKER_CONTAINER_ID_TAG
+from dagster_run_builders import run_failures, wait_for_run
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
@@ -241,26 +242,6 @@ def _launch_whole_job(instance: DagsterInstance, port: int, partition: str) -> s
         return run.run_id
 
 
-def _wait(instance: DagsterInstance, run_id: str) -> DagsterRunStatus:
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while time.monotonic() < deadline:
-        run = instance.get_run_by_id(run_id)
-        assert run is not None
-        if run.is_finished:
-            return run.status
-        time.sleep(2)
-    return instance.get_run_by_id(run_id).status  # type: ignore[union-attr]
-
-
-def _errors(instance: DagsterInstance, run_id: str) -> str:
-    lines = []
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is not None and event.is_failure:
-            lines.append(f"{event.event_type_value}: {event.message}")
-    return "\n".join(lines)
-
-
 def test_the_run_image_carries_both_sandbox_backends_tools(run_image: str) -> None:
     """The same image serves the sandbox: the docker CLI for the docker backend, bubblewrap for
     the bwrap backend (deploy/k8s runs the service replicas with it)."""
@@ -360,14 +341,14 @@ def test_pre_review_chain_runs_in_containers_and_judges_through_the_service(
         assert type(instance.run_launcher).__name__ == "DockerRunLauncher"
         instance.add_dynamic_partitions(BATCH_PARTITIONS_NAME, [partition])
         run_id = _launch_whole_job(instance, code_port, partition)
-        status = _wait(instance, run_id)
+        status = wait_for_run(instance, run_id, RUN_TIMEOUT_S)
         run = instance.get_run_by_id(run_id)
         assert run is not None
         container_id = run.tags.get(DOCKER_CONTAINER_ID_TAG, "")
         if container_id:
             containers.append(container_id)
         logs = _logs(container_id) if container_id else "no container"
-        assert status == DagsterRunStatus.SUCCESS, _errors(instance, run_id) + "\n" + logs
+        assert status == DagsterRunStatus.SUCCESS, run_failures(instance, run_id) + "\n" + logs
         done = {key.to_user_string() for key in instance.get_asset_keys()}
         assert {"prompts", "candidates", "executions", "signals"} <= done, done
 
