@@ -68,14 +68,47 @@ def _engine_for(url: str) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest schema revision (idempotent)."""
+    run_migrations(engine, "head")
+
+
+def run_migrations(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or downgrade) the database to `revision`, in one transaction.
+
+    On SQLite a revision that changes a table's columns makes the table again and drops the old
+    one, which foreign keys refuse while other tables' rows point at it; so, as SQLite's own
+    procedure for schema changes says, foreign keys are off while the revisions run, and every
+    reference is checked (PRAGMA foreign_key_check) before the transaction commits.
+    """
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # before any transaction begins: SQLite ignores this pragma inside one
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends the transaction SQLAlchemy began for the pragma
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                (command.downgrade if down else command.upgrade)(cfg, revision)
+                if sqlite:
+                    _check_references(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise RuntimeError(
+            f"the schema migration would leave {len(broken)} rows pointing at missing rows "
+            f"(first: {table} row {rowid} -> {parent}); nothing was changed"
+        )
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel
 
 from factory.db import make_engine, migrate
 
-pytest_plugins = ["sandbox_fixtures"]  # the sandbox pools, for every test directory
+pytest_plugins = ["sandbox_fixtures", "migration_builders"]  # for every test directory
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(

@@ -14,12 +14,16 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Dialect, Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
+
+from factory.models._base import signature_bytes
 
 # Parameters in one statement: under SQLite's default limit (32766 since 3.32) and PostgreSQL's
 # (65535); a driver that reports a lower limit is held to that.
@@ -101,11 +105,11 @@ class BulkSQL:
         return out
 
     def takes_as_prepared(
-        self, table: Table, columns: Sequence[str], json_columns: Sequence[str]
+        self, table: Table, columns: Sequence[str], encoded: Sequence[tuple[str, "Encoding"]]
     ) -> bool:
         """Whether values prepared without SQLAlchemy are what it would hand the driver: no
-        conversion for `columns`, but for `json_columns` the JSON text of `json.dumps`."""
-        return _takes_as_prepared(self.dialect, table, tuple(columns), tuple(json_columns))
+        conversion for `columns`, but for each (column, encoding) of `encoded`, the encoding's."""
+        return _takes_as_prepared(self.dialect, table, tuple(columns), tuple(encoded))
 
     def insert(
         self,
@@ -132,7 +136,7 @@ class BulkSQL:
                 + ", ".join([one] * len(page))
                 + tail
             )
-            params = tuple(value for row in page for value in row)
+            params = tuple(chain.from_iterable(page))
             result = self.session.connection().exec_driver_sql(sql, params)
             if returning:
                 found += [tuple(row) for row in result]
@@ -157,18 +161,34 @@ class BulkSQL:
             yield from (tuple(row) for row in result)
 
 
-# Values whose JSON text tells whether a serializer is json.dumps with its defaults.
-_JSON_PROBES: tuple[Any, ...] = ([], {}, [0, 4294967295], {"a": ["\u00e9", 1.5, None, True]})
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
+class Encoding:
+    """How a value is prepared for a column outside SQLAlchemy, and values that tell whether
+    that is exactly what the column's own conversion does."""
+
+    encode: Callable[[Any], Any]
+    probes: tuple[Any, ...]
+
+
+# JSON columns: SQLAlchemy's default serializer is json.dumps with its defaults.
+JSON_TEXT = Encoding(json.dumps, ([], {}, [0, 4294967295], {"a": ["\u00e9", 1.5, None, True]}))
+# Signature columns (factory.models._base.Signature).
+SIGNATURE_BYTES = Encoding(signature_bytes, ([], [0, 4294967295], [7] * 128))
 
 
 @cache
 def _takes_as_prepared(
-    dialect: Dialect, table: Table, columns: tuple[str, ...], json_columns: tuple[str, ...]
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    encoded: tuple[tuple[str, Encoding], ...],
 ) -> bool:
+    encodings = dict(encoded)
     for name in columns:
         step = _processor(dialect, table, name)
-        if name in json_columns:
-            if any(step(probe) != json.dumps(probe) for probe in _JSON_PROBES):
+        encoding = encodings.get(name)
+        if encoding is not None:
+            if any(step(probe) != encoding.encode(probe) for probe in encoding.probes):
                 return False
         elif step is not identity:
             return False

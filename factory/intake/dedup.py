@@ -59,9 +59,10 @@ def shingles_of(text: str, *, language: str, shingle_size: int) -> set[str]:
     """The shingles of `text`: every run of `shingle_size` consecutive code-aware tokens."""
     # Punctuation is made of tokens too: "<>" and "()" still make two bracket problems differ.
     tokens = shingle_tokens(text, language)
-    # A text shorter than one shingle is a single shingle of all its tokens.
-    starts = range(max(1, len(tokens) - shingle_size + 1))
-    return {" ".join(tokens[i : i + shingle_size]) for i in starts}
+    if len(tokens) <= shingle_size:  # a text of at most one shingle is one shingle of them all
+        return {" ".join(tokens)}
+    # The runs tokens[i : i + shingle_size], as tuples of shifted views (no slice per start).
+    return set(map(" ".join, zip(*(tokens[i:] for i in range(shingle_size)), strict=False)))
 
 
 def minhash_of(text: str, *, language: str, num_perm: int, shingle_size: int) -> MinHash:
@@ -143,33 +144,49 @@ class Banding:
         return f"{self.num_perm}x{self.bands}x{self.rows}"
 
     def keys(self, hashvalues: Sequence[int] | np.ndarray) -> list[int]:
-        """One signed 64-bit key per band (the band's index is part of the key)."""
+        """One signed 64-bit key per band: a hash of the band's values, seeded by the scheme
+        and the band's index, so equal values in another band or scheme give another key."""
         return self.keys_of_rows(np.asarray(hashvalues, dtype=np.uint32).reshape(1, -1))[0]
 
     def keys_of_rows(self, signatures: np.ndarray) -> list[list[int]]:
-        """`keys` of each row of a (signatures x num_perm) array."""
-        data = np.ascontiguousarray(signatures, dtype=np.uint32).tobytes()
-        width = self.rows * 4  # bytes of one band
-        blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-        people = [bytes([band]) for band in range(self.bands)]
-        row_bytes = self.num_perm * 4
-        keys: list[list[int]] = []
-        for start in range(0, len(data), row_bytes):
-            keys.append(
-                [
-                    from_bytes(
-                        blake2b(
-                            data[start + band * width : start + (band + 1) * width],
-                            digest_size=8,
-                            person=person,
-                        ).digest(),
-                        "big",
-                        signed=True,
-                    )
-                    for band, person in enumerate(people)
-                ]
-            )
+        """`keys` of each row of a (signatures x num_perm) array, computed for all rows and
+        bands at once: from the band's seed, each value in turn is mixed in (xor, then the
+        splitmix64 finalizer, a bijection of 64-bit integers that spreads every input bit)."""
+        values = np.asarray(signatures, dtype=np.uint32)[:, : self.bands * self.rows]
+        values = values.reshape(len(values), self.bands, self.rows).astype(np.uint64)
+        state = np.repeat(_band_seeds(self.scheme, self.bands)[None, :], len(values), axis=0)
+        for column in range(self.rows):
+            state ^= values[:, :, column]
+            state = _splitmix64(state)
+        keys: list[list[int]] = state.view(np.int64).tolist()
         return keys
+
+
+_SPLITMIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _splitmix64(state: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer on each value (uint64 arithmetic wraps: mod 2^64)."""
+    state = state ^ (state >> np.uint64(30))
+    state = state * _SPLITMIX[0]
+    state = state ^ (state >> np.uint64(27))
+    state = state * _SPLITMIX[1]
+    return state ^ (state >> np.uint64(31))
+
+
+@cache
+def _band_seeds(scheme: str, bands: int) -> np.ndarray:
+    """A 64-bit seed per band: BLAKE2b of the band's index, keyed by the scheme."""
+    return np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b(bytes([band]), digest_size=8, key=scheme.encode()).digest(),
+                "little",
+            )
+            for band in range(bands)
+        ],
+        dtype=np.uint64,
+    )
 
 
 @cache

@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,14 +35,16 @@ from sqlmodel import Session, col, select
 
 from factory.db import session_scope
 from factory.errors import FactoryUserError, RecordError
+from factory.intake.band_buffer import BandBuffer
 from factory.intake.batch_id import batch_id_for
-from factory.intake.bulk import BulkSQL
+from factory.intake.bulk import JSON_TEXT, BulkSQL
 from factory.intake.decontam import check_benchmarks
 from factory.intake.dedup import Banding, banding_for, similarity
 from factory.intake.formats import UnreadableFileError, check_batch_limits, read_lines
 from factory.intake.prepare import (
+    ENCODED,
     GC_CHUNKS,
-    JSON_FIELDS,
+    PARALLEL_FILE_BYTES,
     PROMPT_FIELDS,
     Prepared,
     PreparedChunk,
@@ -52,6 +55,7 @@ from factory.intake.prepare import (
 from factory.intake.records import RawLine
 from factory.models import (
     Batch,
+    BatchBanding,
     ContaminationFlag,
     DuplicateRecord,
     Prompt,
@@ -59,6 +63,7 @@ from factory.models import (
     QuarantinedRecord,
     RepoTask,
     ScrubEvent,
+    SharedPromptBand,
 )
 from factory.models._base import utcnow
 from factory.models.storable_text import WRITE_REFUSALS, database_reason, escape_unstorable
@@ -248,6 +253,10 @@ class _Plan:
     # (line, why, the record's own id when the line parsed as a record)
     quarantines: list[tuple[RawLine, RecordError, str | None]] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)
+    stored_keys: set[int] = field(default_factory=set)  # band keys of the chunk already stored
+    # The band keys its prompts are the first to hold, sorted, and those prompts' ids (for the
+    # band buffer); filled when the chunk is written.
+    new_bands: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0, np.int64))
 
 
 class _BatchIngestion:
@@ -265,19 +274,27 @@ class _BatchIngestion:
         # received, accepted, quarantined, duplicates, contaminated: kept here, not on the batch
         # row, so that a rolled-back savepoint cannot reload them from the database.
         self.counts: Counter[str] = Counter()
+        self.buffer = BandBuffer()  # keys of written chunks not yet in PromptBand
+        # Whether SharedPromptBand holds any key (rarely): when not, lookups skip it.
+        self.any_shared = session.exec(select(SharedPromptBand.id).limit(1)).first() is not None
 
     def run(self, path: Path) -> None:
         self._index_earlier_prompts()
         with self.bulk.tuned() if self.bulk else nullcontext(), manual_gc(GC_CHUNKS) as tick:
             self._chunks(path, tick)
+            self._flush_bands()
         for name in ("received", "accepted", "quarantined", "duplicates", "contaminated"):
             setattr(self.batch, name, self.counts[name])
         self.batch.format = "+".join(sorted(self.formats)) if self.formats else "unknown"
         self.session.add(self.batch)
 
     def _chunks(self, path: Path, tick: Callable[[], None]) -> None:
+        large = path.suffix != ".gz" and path.stat().st_size >= PARALLEL_FILE_BYTES
         chunks = prepared_chunks(
-            self._raw_chunks(path), self.settings, workers=worker_count(self.settings)
+            self._raw_chunks(path),
+            self.settings,
+            workers=worker_count(self.settings),
+            parallel_after=0 if large else None,
         )
         for chunk in chunks:
             if isinstance(chunk, UnreadableFileError):
@@ -312,32 +329,43 @@ class _BatchIngestion:
     # -- the near-duplicate index ------------------------------------------------------------
 
     def _index_earlier_prompts(self) -> None:
-        """Give band keys of the current scheme to stored prompts that have none (prompts of
-        older versions, or of other settings), a chunk at a time."""
+        """Give band keys of the current scheme to the prompts of every batch that has none
+        (batches of older versions, or of other settings), a slice of prompts at a time; this
+        batch is marked too, as its prompts get their keys when they are written."""
         scheme = self.banding.scheme
-        has_bands = (
-            select(PromptBand.prompt_id)
-            .where(PromptBand.prompt_id == Prompt.id, PromptBand.scheme == scheme)
+        marked = (
+            select(BatchBanding.batch_id)
+            .where(BatchBanding.batch_id == Batch.id, BatchBanding.scheme == scheme)
             .exists()
         )
-        last_id = 0
-        while True:
-            rows = self.session.exec(
-                select(Prompt.id, Prompt.minhash)
-                .where(col(Prompt.id) > last_id, ~has_bands)
-                .order_by(col(Prompt.id))
-                .limit(self.settings.chunk_records)
-            ).all()
-            if not rows:
-                return
-            bands = [
-                (pid, scheme, key)
-                for pid, values in rows
-                if pid is not None and len(values) == self.banding.num_perm
-                for key in self.banding.keys(values)
-            ]
-            self._insert_rows(PromptBand, ("prompt_id", "scheme", "band_key"), bands)
-            last_id = max(pid or 0 for pid, _ in rows)
+        batch_ids = self.session.exec(
+            select(Batch.id).where(~marked).order_by(col(Batch.created_at), col(Batch.id))
+        ).all()
+        for batch_id in batch_ids:
+            last_id = 0
+            while True:
+                rows = self.session.exec(
+                    select(Prompt.id, Prompt.minhash)
+                    .where(Prompt.batch_id == batch_id, col(Prompt.id) > last_id)
+                    .order_by(col(Prompt.id))
+                    .limit(self.settings.chunk_records)
+                ).all()
+                if not rows:
+                    break
+                banded = [
+                    (pid, self.banding.keys(values))
+                    for pid, values in rows
+                    if pid is not None and len(values) == self.banding.num_perm
+                ]
+                keys = [k for _, row_keys in banded for k in row_keys]
+                self._insert_bands(
+                    [row_keys for _, row_keys in banded],
+                    [pid for pid, _ in banded],
+                    self._stored_bands(keys),
+                )
+                last_id = max(pid or 0 for pid, _ in rows)
+            self.session.add(BatchBanding(batch_id=batch_id, scheme=scheme))
+        self.session.flush()
 
     # -- one chunk ----------------------------------------------------------------------------
 
@@ -349,6 +377,9 @@ class _BatchIngestion:
         refusal = self._isolated(lambda: self._write(plan))
         if refusal is None:
             self._count(plan)
+            self.buffer.add(*plan.new_bands)  # only once its chunk is stored
+            if self.buffer.full:
+                self._flush_bands()
             return
         if len(items) > 1:
             for item in items:
@@ -380,6 +411,7 @@ class _BatchIngestion:
         seen_ids = self._stored_ids([prep.external_id or "" for prep in valid])
         stored_exact = self._stored_exact([prep.sha for prep in valid])
         stored_bands = self._stored_bands([k for prep in valid for k in prep.band_keys])
+        plan.stored_keys = set(stored_bands)
         signatures = self._stored_signatures({i for ids in stored_bands.values() for i in ids})
         chunk_exact: dict[str, int] = {}  # normalised sha -> chunk target (-1 - k)
         chunk_bands: dict[int, list[int]] = {}
@@ -400,12 +432,16 @@ class _BatchIngestion:
                 plan.duplicates.append((item, "exact", 1.0, target))
                 seen_ids[external_id] = raw.line_no
                 continue
+            keys = prep.band_keys
+            # Most prompts share no key with anything: isdisjoint says so without a loop.
             near = self._nearest(
                 item,
-                [(i, signatures[i]) for k in prep.band_keys for i in stored_bands.get(k, ())]
-                + [
-                    (t, chunk_signatures[t]) for k in prep.band_keys for t in chunk_bands.get(k, ())
-                ],
+                []
+                if stored_bands.keys().isdisjoint(keys)
+                else [(i, signatures[i]) for k in keys for i in stored_bands.get(k, ())],
+                []
+                if chunk_bands.keys().isdisjoint(keys)
+                else [(t, chunk_signatures[t]) for k in keys for t in chunk_bands.get(k, ())],
             )
             seen_ids[external_id] = raw.line_no
             if near is not None:
@@ -440,11 +476,15 @@ class _BatchIngestion:
             )
         return None
 
-    def _nearest(self, item: _Item, others: Iterable[tuple[int, Any]]) -> tuple[int, float] | None:
+    def _nearest(
+        self, item: _Item, stored: list[tuple[int, Any]], in_chunk: list[tuple[int, Any]]
+    ) -> tuple[int, float] | None:
         """The most similar earlier prompt (target, similarity) at or over the threshold."""
+        if not stored and not in_chunk:
+            return None
         best: tuple[int, float] | None = None
         threshold = self.settings.near_duplicate_threshold
-        for target, values in dict(others).items():
+        for target, values in dict(stored + in_chunk).items():
             assert item.hashvalues is not None
             score = similarity(item.hashvalues, values)
             if score >= threshold and (best is None or score > best[1]):
@@ -481,17 +521,19 @@ class _BatchIngestion:
         return {sha: int(pid) for sha, pid in rows if pid is not None}
 
     def _stored_bands(self, keys: list[int]) -> dict[int, list[int]]:
+        """Band key -> the stored prompts that have it, for those of `keys` that are stored."""
         found: dict[int, list[int]] = {}
-        rows = self._select_in(
-            select(PromptBand.band_key, PromptBand.prompt_id).where(
-                PromptBand.scheme == self.banding.scheme
-            ),
-            col(PromptBand.band_key),
-            sorted(set(keys)),
-            "SELECT band_key, prompt_id FROM promptband WHERE band_key IN ({in}) AND scheme = {p}",
-            after=(self.banding.scheme,),
-        )
-        for key, prompt_id in rows:
+        unique = sorted(set(keys))
+        for model in (PromptBand, SharedPromptBand) if self.any_shared else (PromptBand,):
+            rows = self._select_in(
+                select(model.band_key, model.prompt_id),
+                col(model.band_key),
+                unique,
+                f"SELECT band_key, prompt_id FROM {_table(model).name} WHERE band_key IN ({{in}})",
+            )
+            for key, prompt_id in rows:
+                found.setdefault(key, []).append(prompt_id)
+        for key, prompt_id in self.buffer.lookup(unique).items():
             found.setdefault(key, []).append(prompt_id)
         return found
 
@@ -537,11 +579,9 @@ class _BatchIngestion:
     def _write(self, plan: _Plan) -> None:
         now = utcnow()
         prompt_ids = self._insert_prompts(plan.prompts, now)
-        bands, scrubs, flags = [], [], []
-        scheme = self.banding.scheme
+        scrubs, flags = [], []
         for prompt_id, item in zip(prompt_ids, plan.prompts, strict=True):
             prep = item.prep
-            bands += [(prompt_id, scheme, key) for key in prep.band_keys]
             scrubs += [
                 (prompt_id, r.field_name, r.kind, r.matched, r.replacement) for r in prep.removals
             ]
@@ -563,7 +603,12 @@ class _BatchIngestion:
             for item, kind, score, target in plan.duplicates
         ]
         quarantines = [self._quarantine_row(*q, now=now) for q in plan.quarantines]
-        self._insert_rows(PromptBand, ("prompt_id", "scheme", "band_key"), bands)
+        plan.new_bands = self._insert_bands(
+            [item.prep.band_keys for item in plan.prompts],
+            prompt_ids,
+            plan.stored_keys,
+            buffered=True,
+        )
         self._insert_rows(
             ScrubEvent, ("prompt_id", "field_name", "kind", "matched", "replacement"), scrubs
         )
@@ -583,8 +628,8 @@ class _BatchIngestion:
             return []
         table = _table(Prompt)
         # Prepared rows hold PROMPT_FIELDS as the driver takes them when every such column's
-        # conversion is the identity or SQLAlchemy's default JSON serializer (json.dumps).
-        if self.bulk is None or not self.bulk.takes_as_prepared(table, PROMPT_FIELDS, JSON_FIELDS):
+        # conversion is the identity or, for the columns of ENCODED, their encoding.
+        if self.bulk is None or not self.bulk.takes_as_prepared(table, PROMPT_FIELDS, ENCODED):
             statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
             dicts = [self._prompt_row(item, now) for item in items]
             return [int(row[0]) for row in self.session.execute(statement, dicts)]
@@ -612,8 +657,9 @@ class _BatchIngestion:
         """A prompt's row as SQLAlchemy takes it (Python values)."""
         assert item.hashvalues is not None
         row = dict(zip(PROMPT_FIELDS, item.prep.row, strict=True))
-        for name in JSON_FIELDS:
-            row[name] = json.loads(row[name])
+        for name, encoding in ENCODED:
+            if encoding is JSON_TEXT:
+                row[name] = json.loads(row[name])
         return row | {
             "minhash": item.hashvalues.tolist(),
             "batch_id": self.batch.id,
@@ -624,7 +670,45 @@ class _BatchIngestion:
             "created_at": now,
         }
 
-    def _insert_rows(self, model: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _insert_bands(
+        self,
+        keys: list[list[int]],
+        prompt_ids: list[int],
+        stored: Iterable[int],
+        *,
+        buffered: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Store the band keys of prompts (`keys[i]` of `prompt_ids[i]`): a key already held
+        (in `stored`, or earlier in key order here) goes to SharedPromptBand now; the others,
+        the keys these prompts are the first to hold, go to PromptBand in key order, now, or
+        with `buffered` later through the band buffer, and are returned (keys, prompt ids)."""
+        counts = [len(k) for k in keys]
+        flat = np.fromiter(chain.from_iterable(keys), dtype=np.int64, count=sum(counts))
+        owners = np.repeat(np.asarray(prompt_ids, dtype=np.int64), counts)
+        order = np.lexsort((owners, flat))  # by key, then prompt
+        flat, owners = flat[order], owners[order]
+        held = np.zeros(len(flat), dtype=bool)
+        held[1:] = flat[1:] == flat[:-1]
+        known = np.fromiter(stored, dtype=np.int64)
+        if len(known):
+            held |= np.isin(flat, known)
+        shared = np.column_stack((flat[held], owners[held])).tolist()
+        self._insert_rows(SharedPromptBand, ("band_key", "prompt_id"), shared)
+        self.any_shared = self.any_shared or bool(shared)
+        first = flat[~held], owners[~held]
+        if not buffered:
+            self._insert_rows(
+                PromptBand, ("band_key", "prompt_id"), np.column_stack(first).tolist()
+            )
+        return first
+
+    def _flush_bands(self) -> None:
+        """Insert the buffered band keys, in key order (a failure fails the batch)."""
+        self._insert_rows(PromptBand, ("band_key", "prompt_id"), self.buffer.drain())
+
+    def _insert_rows(
+        self, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         """Insert rows of Python values (in `columns` order), converted as SQLAlchemy would."""
         if not rows:
             return

@@ -10,6 +10,7 @@ the duplicate decisions, made by the caller one chunk after the other, are those
 """
 
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from factory.errors import RecordError
+from factory.intake.bulk import JSON_TEXT, SIGNATURE_BYTES
 from factory.intake.decontam import Contamination, find_contamination
 from factory.intake.dedup import (
     Banding,
@@ -46,12 +48,15 @@ GC_CHUNKS = 20
 # Records of a batch prepared in the ingesting process before a pool starts: a small batch is
 # done before a pool would have started.
 PARALLEL_AFTER = 20_000
+# A file at least this large (uncompressed JSON Lines) holds more than PARALLEL_AFTER records
+# of any usual size: its pool starts with the first chunk.
+PARALLEL_FILE_BYTES = 32 << 20
 
 E = TypeVar("E")
 
 
-# The columns of a prompt row that `prepare_chunk` fills, in this order (JSON columns as the
-# JSON text SQLAlchemy's default serializer writes); the ingesting process adds the rest.
+# The columns of a prompt row that `prepare_chunk` fills, in this order (those of ENCODED as
+# their encoding makes them, as SQLAlchemy would); the ingesting process adds the rest.
 PROMPT_FIELDS = (
     "external_id",
     "line_no",
@@ -72,7 +77,7 @@ PROMPT_FIELDS = (
     "normalized_sha256",
     "minhash",
 )
-JSON_FIELDS = ("work", "metadata", "minhash")
+ENCODED = (("work", JSON_TEXT), ("metadata", JSON_TEXT), ("minhash", SIGNATURE_BYTES))
 
 
 class Prepared(NamedTuple):
@@ -138,9 +143,9 @@ def prepare_chunk(raws: list[RawLine], settings: IntakeSettings) -> PreparedChun
     values = signatures(shingle_sets, settings.minhash_permutations)
     if valid:
         keys = _banding(settings).keys_of_rows(values)
-        texts = [json.dumps(row) for row in values.tolist()]  # as Prompt.minhash stores it
-        for (index, raw, record, prompt_text, tests, removals, hits), row_keys, text in zip(
-            valid, keys, texts, strict=True
+        stored = [row.astype("<u4", copy=False).tobytes() for row in values]  # as Signature
+        for (index, raw, record, prompt_text, tests, removals, hits), row_keys, signature in zip(
+            valid, keys, stored, strict=True
         ):
             sha = exact_key(record.language, prompt_text)
             out[index] = Prepared(
@@ -167,7 +172,7 @@ def prepare_chunk(raws: list[RawLine], settings: IntakeSettings) -> PreparedChun
                     record.source[:500],
                     json.dumps(record.metadata),
                     sha,
-                    text,
+                    signature,
                 ),
                 row_keys,
                 removals,
@@ -228,14 +233,14 @@ def prepared_chunks(
     threshold = PARALLEL_AFTER if parallel_after is None else parallel_after
     seen = 0
     for chunk in it:
+        if workers > 1 and seen >= threshold:
+            yield from _in_pool(itertools.chain([chunk], it), settings, workers)
+            return
         if not isinstance(chunk, list):
             yield chunk
             continue
         yield chunk, prepare_chunk(chunk, settings)
         seen += len(chunk)
-        if workers > 1 and seen >= threshold:
-            yield from _in_pool(it, settings, workers)
-            return
 
 
 def _in_pool(

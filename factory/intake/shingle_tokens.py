@@ -53,7 +53,8 @@ _SKIPPED = frozenset(
 
 def shingle_tokens(text: str, language: str = Language.PYTHON) -> list[str]:
     """The tokens of a prompt, in order, for its shingles."""
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
     if language == Language.PYTHON:
         whole = _python_tokens(text, require_definition=True)
         if whole is not None:

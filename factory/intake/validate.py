@@ -100,18 +100,42 @@ def _parse_python(code: str, name: str, record_id: str) -> ast.Module:
         ) from exc
 
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+# The fields of a statement that hold statements (bodies of blocks, handlers, match cases).
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def top_level_names(module: ast.Module) -> set[str]:
     """Functions, classes and variables a module defines at its top level."""
     names: set[str] = set()
     for node in module.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(node, _DEFINITIONS):
             names.add(node.name)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
+        elif isinstance(node, _ASSIGNMENTS):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(
                 t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)
             )
     return names
+
+
+def has_assert(statements: list[ast.stmt]) -> bool:
+    """Whether an assert statement is among `statements` or the blocks nested in them.
+
+    Only statements are visited (an assert is never inside an expression), which is many times
+    faster than ast.walk over every expression node of the tests.
+    """
+    pending = list(statements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Assert):
+            return True
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if block:
+                pending.extend(block)
+    return False
 
 
 def _check_python(record: IntakeRecord) -> None:
@@ -130,7 +154,7 @@ def _check_python(record: IntakeRecord) -> None:
                 "test_style 'check' needs an entry_point: the function check() is given",
                 record_id=rid,
             )
-    elif not any(isinstance(node, ast.Assert) for node in ast.walk(tests)):
+    elif not has_assert(tests.body):
         raise RecordError(
             "tests_without_assertions",
             "the tests contain no assert statement, so no candidate could ever fail them",

@@ -9,12 +9,14 @@ from factory.models.execution import ExecutionRun, Finding, TestResult
 from factory.models.generation import Candidate, GenerationFailure, JudgeScore, LLMCacheEntry
 from factory.models.intake import (
     Batch,
+    BatchBanding,
     ContaminationFlag,
     DuplicateRecord,
     Prompt,
     PromptBand,
     QuarantinedRecord,
     ScrubEvent,
+    SharedPromptBand,
 )
 from factory.models.release import PreferencePair, Release, ReleaseItem
 from factory.models.review import (
@@ -65,6 +67,8 @@ __all__ = [
     "PreferencePair",
     "Prompt",
     "PromptBand",
+    "SharedPromptBand",
+    "BatchBanding",
     "QuarantinedRecord",
     "Release",
     "ReleaseItem",

@@ -1,9 +1,12 @@
 """Shared column helpers for the factory's tables."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Text
+import numpy as np
+from sqlalchemy import JSON, Column, Dialect, LargeBinary, Text
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
 
@@ -18,6 +21,35 @@ def text_field(*, nullable: bool = False, default: str | None = "") -> Any:
 
 def json_field(default_factory: Any = dict) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+def signature_bytes(values: Sequence[int] | np.ndarray) -> bytes:
+    """A MinHash signature's stored form: each value as 4 little-endian bytes (a quarter of its
+    JSON text). A value outside 0..2**32-1 raises OverflowError rather than being wrapped."""
+    return np.asarray(values, dtype="<u4").tobytes()
+
+
+def signature_values(data: bytes) -> list[int]:
+    if len(data) % 4:
+        raise ValueError(f"a stored signature of {len(data)} bytes is not 4-byte values")
+    return np.frombuffer(data, dtype="<u4").tolist()
+
+
+class Signature(TypeDecorator[list[int]]):
+    """A MinHash signature: a list of unsigned 32-bit values in Python, bytes in the database."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else signature_bytes(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[int] | None:
+        return None if value is None else signature_values(bytes(value))
+
+
+def signature_field() -> Any:
+    return Field(default_factory=list, sa_column=Column(Signature(), nullable=False))
 
 
 def created_at_field() -> Any:

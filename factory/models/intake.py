@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from factory.models._base import created_at_field, json_field, text_field
+from factory.models._base import created_at_field, json_field, signature_field, text_field
 from factory.models.storable_text import escaped_flag_field
 
 
@@ -55,7 +55,7 @@ class Prompt(SQLModel, table=True):
         default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
     )
     normalized_sha256: str = Field(max_length=64, index=True)
-    minhash: list[int] = json_field(list)  # signature, for near-duplicate search across batches
+    minhash: list[int] = signature_field()  # for near-duplicate search across batches
     status: str = Field(default="accepted", max_length=20, index=True)  # vocab.PromptStatus
     gradable: bool | None = None
     stable: bool | None = None
@@ -121,17 +121,40 @@ class ContaminationFlag(SQLModel, table=True):
     overlap: float  # share of the prompt's n-grams found in the benchmark item
 
 
+# SQLite makes a column the table's own rowid B-tree key only when declared exactly INTEGER
+# (a 64-bit signed integer there too); PostgreSQL's BIGINT is the same range.
+BAND_KEY = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class PromptBand(SQLModel, table=True):
-    """One LSH band key of an accepted prompt's MinHash signature (factory.intake.dedup).
+    """An LSH band key of an accepted prompt's MinHash signature (factory.intake.dedup), held
+    by the first prompt that has it; keys that later accepted prompts share go to
+    SharedPromptBand.
 
     The near-duplicate index lives here, not in memory: a new prompt's band keys are looked up
-    through the index on `band_key`, against every earlier batch. `scheme` names the banding
-    (permutations x bands x rows); a prompt gets keys of a new scheme when the settings change.
+    against every earlier batch. The key is the primary key, and on SQLite the table's rowid,
+    so adding a key is one B-tree insert and finding it one lookup, however many there are.
+    The banding scheme (permutations x bands x rows) is folded into each key; BatchBanding says
+    which batches' prompts have keys of which scheme.
     """
 
-    __table_args__ = (Index("ix_promptband_band_key", "band_key", "scheme"),)
+    band_key: int = Field(
+        sa_type=BAND_KEY, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    prompt_id: int = Field(foreign_key="prompt.id")
+
+
+class SharedPromptBand(SQLModel, table=True):
+    """A band key an accepted prompt shares with a prompt already in PromptBand (their
+    signatures agree on a whole band, yet they were not near duplicates): rare."""
 
     id: int | None = Field(default=None, primary_key=True)
+    band_key: int = Field(sa_type=BigInteger, index=True)
     prompt_id: int = Field(foreign_key="prompt.id", index=True)
-    scheme: str = Field(max_length=30)
-    band_key: int = Field(sa_type=BigInteger)
+
+
+class BatchBanding(SQLModel, table=True):
+    """The prompts of `batch_id` have their band keys of `scheme` in the band tables."""
+
+    batch_id: str = Field(foreign_key="batch.id", primary_key=True, max_length=200)
+    scheme: str = Field(primary_key=True, max_length=30)

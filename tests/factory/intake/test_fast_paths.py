@@ -32,13 +32,23 @@ def _texts() -> list[str]:
     return [*texts, "", "x", "日本語のテキスト", "def f(x):\n    return x\n", "a \ud800 b"]
 
 
-def _old_band_keys(values: np.ndarray, bands: int, rows: int) -> list[int]:
-    """Band keys as intake computed them one signature at a time."""
+def _band_keys_one_by_one(values: np.ndarray, bands: int, rows: int) -> list[int]:
+    """Band keys in plain Python integers: the band's seed (BLAKE2b of its index, keyed by the
+    scheme), each value xor-ed in and mixed by splitmix64's finalizer, as a signed integer."""
+    mask = (1 << 64) - 1
+    scheme = f"{len(values)}x{bands}x{rows}".encode()
     keys = []
     for band in range(bands):
-        chunk = values[band * rows : (band + 1) * rows].tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=8, person=bytes([band])).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
+        seed = hashlib.blake2b(bytes([band]), digest_size=8, key=scheme).digest()
+        state = int.from_bytes(seed, "little")
+        for value in values[band * rows : (band + 1) * rows].tolist():
+            state ^= value
+            state ^= state >> 30
+            state = (state * 0xBF58476D1CE4E5B9) & mask
+            state ^= state >> 27
+            state = (state * 0x94D049BB133111EB) & mask
+            state ^= state >> 31
+        keys.append(state - (1 << 64) if state >= 1 << 63 else state)
     return keys
 
 
@@ -52,7 +62,7 @@ def test_vectorised_signatures_and_band_keys_equal_datasketch_one_at_a_time() ->
     assert values.dtype == np.uint32 and (values == expected).all()
     banding = banding_for(0.85, 128)
     assert banding.keys_of_rows(values) == [
-        _old_band_keys(row, banding.bands, banding.rows) for row in expected
+        _band_keys_one_by_one(row, banding.bands, banding.rows) for row in expected
     ]
     assert (signatures([set()], 16) == np.uint32(0xFFFFFFFF)).all()
 
@@ -199,7 +209,9 @@ def _outcome(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             "bands": [
                 tuple(row)
                 for row in session.exec(
-                    select(PromptBand.prompt_id, PromptBand.band_key).order_by(col(PromptBand.id))
+                    select(PromptBand.prompt_id, PromptBand.band_key).order_by(
+                        col(PromptBand.prompt_id), col(PromptBand.band_key)
+                    )
                 )
             ],
             "duplicates": [

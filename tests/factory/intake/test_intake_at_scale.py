@@ -15,7 +15,14 @@ from factory.db import make_engine, migrate
 from factory.errors import FactoryUserError
 from factory.intake.formats import check_batch_limits
 from factory.intake.ingest import ingest_batch
-from factory.models import Batch, DuplicateRecord, Prompt, PromptBand, QuarantinedRecord
+from factory.models import (
+    Batch,
+    BatchBanding,
+    DuplicateRecord,
+    Prompt,
+    PromptBand,
+    QuarantinedRecord,
+)
 from factory.settings import FactoryConfig
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "intake"
@@ -157,6 +164,7 @@ def test_prompts_stored_without_band_keys_are_indexed_at_the_next_ingestion(
     ingest_batch(sqlite_engine, first, FactoryConfig())
     with Session(sqlite_engine) as session:  # as a database from before the index existed
         session.exec(delete(PromptBand))  # type: ignore[call-overload]
+        session.exec(delete(BatchBanding))  # type: ignore[call-overload]
         session.commit()
     report = ingest_batch(sqlite_engine, second, FactoryConfig())
     assert report.duplicates_by_kind == {"near": 1}

@@ -3,65 +3,20 @@ arrive false, earlier prompts' signatures are taken again over code-aware tokens
 revision downgrades cleanly."""
 
 import json
-import os
-import subprocess
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, inspect, text
+from migration_builders import columns_of, migrate_to
+from sqlalchemy import Engine, text
 
-from factory.db import MIGRATIONS_DIR, make_engine
 from factory.intake.dedup import signature, stored_signature
 from factory.settings import IntakeSettings
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-PG_ADMIN_URL = os.environ.get(
-    "FACTORY_TEST_PG_URL", "postgresql+psycopg2://factory:factory@127.0.0.1:5432/factory"
-)
 PROMPT = "Write  add(a,b)  that returns the sum."
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An engine on a database with no schema at all."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    subprocess.run(["bash", str(REPO_ROOT / "scripts" / "ensure-postgres.sh")], check=True)
-    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"factory_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(cfg, revision)
-
-
-def _columns(engine: Engine, table: str) -> set[str]:
-    return {column["name"] for column in inspect(engine).get_columns(table)}
 
 
 def test_revision_0003_flags_old_rows_false_and_recomputes_signatures(
     empty_engine: Engine,
 ) -> None:
-    _migrate(empty_engine, "0002")
+    migrate_to(empty_engine, "0002")
     with empty_engine.begin() as conn:
         conn.execute(
             text(
@@ -89,10 +44,10 @@ def test_revision_0003_flags_old_rows_false_and_recomputes_signatures(
             )
         )
 
-    _migrate(empty_engine, "0003")
+    migrate_to(empty_engine, "0003")
 
     for table in ("executionrun", "testresult"):
-        assert "output_escaped" in _columns(empty_engine, table)
+        assert "output_escaped" in columns_of(empty_engine, table)
     with empty_engine.connect() as conn:
         flag = conn.execute(text("SELECT raw_escaped FROM quarantinedrecord")).scalar_one()
         stored = conn.execute(text("SELECT minhash FROM prompt")).scalar_one()
@@ -100,6 +55,6 @@ def test_revision_0003_flags_old_rows_false_and_recomputes_signatures(
     values = stored if isinstance(stored, list) else json.loads(stored)
     assert values == stored_signature(signature(PROMPT, IntakeSettings()))
 
-    _migrate(empty_engine, "0002", down=True)
-    assert "raw_escaped" not in _columns(empty_engine, "quarantinedrecord")
-    assert "output_escaped" not in _columns(empty_engine, "executionrun")
+    migrate_to(empty_engine, "0002", down=True)
+    assert "raw_escaped" not in columns_of(empty_engine, "quarantinedrecord")
+    assert "output_escaped" not in columns_of(empty_engine, "executionrun")

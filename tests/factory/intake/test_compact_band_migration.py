@@ -1,0 +1,105 @@
+"""Revision 0013 on a database that already holds prompts and band keys, on SQLite and
+PostgreSQL: signatures become 4-byte values with the same numbers, the band table is made again
+keyed by the band key (the keys are new), the next ingestion gives earlier prompts their keys
+and still finds them as near duplicates, and the revision downgrades to the JSON signatures."""
+
+import json
+from pathlib import Path
+
+from migration_builders import insert_row, migrate_to
+from sqlalchemy import Engine, inspect, text
+
+from factory.db import migrate
+from factory.intake.dedup import signature, stored_signature
+from factory.intake.ingest import ingest_batch
+from factory.settings import FactoryConfig, IntakeSettings
+
+PROMPT = (
+    "Write a function add(a, b) that returns the sum of the two integers a and b given. It must "
+    "work for negative numbers, for zero, and for very large values without overflow, and it "
+    "must not print anything at all."
+)
+VALUES = [0, 1, 4294967295, *range(3, 128)]
+
+
+def _seed_at_0012(engine: Engine) -> list[int]:
+    """A batch with two prompts and band rows of the old scheme; the first prompt's stored
+    signature (that of PROMPT, as intake stores it)."""
+    real = stored_signature(signature(PROMPT, IntakeSettings()))
+    insert_row(engine, "batch", id="b", content_sha256="0" * 64)
+    for pid, text_, values in ((1, PROMPT, real), (2, "other", VALUES)):
+        insert_row(
+            engine,
+            "prompt",
+            id=pid,
+            batch_id="b",
+            external_id=f"p{pid}",
+            language="python",
+            task_type="code_generation",
+            prompt=text_,
+            normalized_sha256=str(pid) * 64,
+            minhash=json.dumps(values),
+        )
+    insert_row(engine, "promptband", prompt_id=1, scheme="128x8x16", band_key=42)
+    return real
+
+
+def test_0013_stores_signatures_as_bytes_rebuilds_bands_and_downgrades(
+    empty_engine: Engine, tmp_path: Path
+) -> None:
+    migrate_to(empty_engine, "0012")
+    real = _seed_at_0012(empty_engine)
+    migrate_to(empty_engine, "0013")
+
+    with empty_engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, minhash FROM prompt")).all())
+        assert conn.execute(text("SELECT count(*) FROM promptband")).scalar_one() == 0
+    assert bytes(stored[2]) == b"".join(v.to_bytes(4, "little") for v in VALUES)
+    assert len(bytes(stored[1])) == 4 * 128
+    assert {c["name"] for c in inspect(empty_engine).get_columns("promptband")} == {
+        "band_key",
+        "prompt_id",
+    }
+    assert inspect(empty_engine).get_pk_constraint("promptband")["constrained_columns"] == [
+        "band_key"
+    ]
+    if empty_engine.dialect.name == "sqlite":  # the key is the table's rowid: one B-tree
+        with empty_engine.connect() as conn:
+            plan = conn.execute(
+                text("EXPLAIN QUERY PLAN SELECT prompt_id FROM promptband WHERE band_key = 5")
+            ).all()
+        assert "INTEGER PRIMARY KEY" in " ".join(str(row[-1]) for row in plan)
+
+    # The next ingestion indexes the earlier prompts and finds the reworded one among them.
+    migrate(empty_engine)  # already at head: a no-op
+    batch = tmp_path / "next.jsonl"
+    record = {
+        "id": "again",
+        "language": "python",
+        "task_type": "code_generation",
+        "prompt": PROMPT.replace("at all.", "at all!"),
+        "tests": "def test_add():\n    assert add(1, 2) == 3\n",
+        "reference_solution": "def add(a, b):\n    return a + b\n",
+        "entry_point": "add",
+    }
+    batch.write_text(json.dumps(record) + "\n")
+    report = ingest_batch(empty_engine, batch, FactoryConfig())
+    assert (report.accepted, report.duplicates_by_kind) == (0, {"near": 1})
+    with empty_engine.connect() as conn:
+        indexed = conn.execute(text("SELECT DISTINCT prompt_id FROM promptband")).scalars().all()
+        marked = conn.execute(text("SELECT batch_id FROM batchbanding")).scalars().all()
+        target = conn.execute(text("SELECT duplicate_of_prompt_id FROM duplicaterecord")).scalar()
+    assert sorted(indexed) == [1, 2] and target == 1
+    assert sorted(marked) == sorted(["b", report.batch_id])
+
+    migrate_to(empty_engine, "0012", down=True)
+    with empty_engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, minhash FROM prompt")).all())
+    as_lists = {pid: v if isinstance(v, list) else json.loads(v) for pid, v in rows.items()}
+    assert as_lists[1] == real and as_lists[2] == VALUES
+    assert {c["name"] for c in inspect(empty_engine).get_columns("promptband")} == {
+        "id",
+        "prompt_id",
+        "scheme",
+        "band_key",
+    }
