@@ -41,6 +41,12 @@ class UnreadableFileError(Exception):
         super().__init__(f"line {line_no}: {reason}")
 
 
+# Not strict: a raw control character inside a string is then reported by its field and offset
+# (control_character) rather than as a bare JSON error. One decoder for every line: json.loads
+# with a non-default argument builds a new one each call.
+_DECODER = json.JSONDecoder(strict=False)
+
+
 def is_batch_file(path: Path) -> bool:
     return path.is_file() and path.name.endswith(BATCH_SUFFIXES)
 
@@ -136,9 +142,7 @@ def parse_line(raw: RawLine, *, max_line_bytes: int) -> IntakeRecord:
             f"{raw.data[exc.start : exc.start + 1]!r}); re-encode the file as UTF-8",
         ) from exc
     try:
-        # Not strict: a raw control character inside a string is then reported by its field
-        # and offset (control_character) rather than as a bare JSON error.
-        value = json.loads(text, strict=False)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise RecordError(
             "malformed_json",

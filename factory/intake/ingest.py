@@ -66,6 +66,7 @@ from factory.models import (
     SharedPromptBand,
 )
 from factory.models._base import utcnow
+from factory.models.intake import SHA_PREFIX, SHA_PREFIX_CHARS
 from factory.models.storable_text import WRITE_REFUSALS, database_reason, escape_unstorable
 from factory.settings import FactoryConfig
 from factory.stages.report import Markdown, Metadata, StageReport, markdown_table
@@ -509,16 +510,18 @@ class _BatchIngestion:
         return found
 
     def _stored_exact(self, shas: list[str]) -> dict[str, int]:
+        """Exact key -> the first stored prompt with it, found through the key's prefix."""
+        wanted = set(shas)
         rows = self._select_in(
             select(Prompt.normalized_sha256, func.min(Prompt.id)).group_by(
                 Prompt.normalized_sha256
             ),
-            col(Prompt.normalized_sha256),
-            sorted(set(shas)),
-            "SELECT normalized_sha256, min(id) FROM prompt WHERE normalized_sha256 IN ({in}) "
+            func.substr(col(Prompt.normalized_sha256), 1, SHA_PREFIX_CHARS),
+            sorted({sha[:SHA_PREFIX_CHARS] for sha in wanted}),
+            f"SELECT normalized_sha256, min(id) FROM prompt WHERE {SHA_PREFIX.text} IN ({{in}}) "
             "GROUP BY normalized_sha256",
         )
-        return {sha: int(pid) for sha, pid in rows if pid is not None}
+        return {sha: int(pid) for sha, pid in rows if pid is not None and sha in wanted}
 
     def _stored_bands(self, keys: list[int]) -> dict[int, list[int]]:
         """Band key -> the stored prompts that have it, for those of `keys` that are stored."""

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from factory.models._base import created_at_field, json_field, signature_field, text_field
@@ -26,8 +26,18 @@ class Batch(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+# Exact duplicates are looked up by the first 16 hex digits (64 bits) of their key: an index a
+# third the size of one on the whole key, and so a third of the pages a large batch keeps
+# reading; the few prompts a prefix finds are compared on the whole key.
+SHA_PREFIX_CHARS = 16
+SHA_PREFIX = text(f"substr(normalized_sha256, 1, {SHA_PREFIX_CHARS})")
+
+
 class Prompt(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("batch_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "external_id"),
+        Index("ix_prompt_sha_prefix", SHA_PREFIX),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
@@ -54,7 +64,7 @@ class Prompt(SQLModel, table=True):
     metadata_: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
     )
-    normalized_sha256: str = Field(max_length=64, index=True)
+    normalized_sha256: str = Field(max_length=64)  # indexed by its prefix (SHA_PREFIX)
     minhash: list[int] = signature_field()  # for near-duplicate search across batches
     status: str = Field(default="accepted", max_length=20, index=True)  # vocab.PromptStatus
     gradable: bool | None = None

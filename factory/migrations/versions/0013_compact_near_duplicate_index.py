@@ -10,7 +10,8 @@ a second accepted prompt shares goes to `sharedpromptband`, and the banding sche
 each key, with `batchbanding` saying which batches have keys of which scheme. The keys are new:
 the band table is made again empty, and earlier prompts get their keys at the next ingestion
 (factory.intake.ingest) from the signatures they store. Those signatures are stored as 4-byte
-little-endian values instead of JSON text, which was most of each prompt's row.
+little-endian values instead of JSON text, which was most of each prompt's row, and exact keys
+are indexed by their first 16 hex digits, a third of the index.
 """
 
 import json
@@ -31,6 +32,7 @@ ROWS_PER_STEP = 5_000
 
 
 BAND_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite: the rowid
+SHA_PREFIX = sa.text("substr(normalized_sha256, 1, 16)")
 
 
 def upgrade() -> None:
@@ -67,9 +69,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("batch_id", "scheme"),
     )
     _convert_signatures(sa.JSON(), sa.LargeBinary(), _to_bytes)
+    op.drop_index("ix_prompt_normalized_sha256", table_name="prompt")
+    op.create_index("ix_prompt_sha_prefix", "prompt", [SHA_PREFIX], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_prompt_sha_prefix", table_name="prompt")
+    op.create_index("ix_prompt_normalized_sha256", "prompt", ["normalized_sha256"], unique=False)
     _convert_signatures(sa.LargeBinary(), sa.JSON(), _to_list)
     op.drop_table("batchbanding")
     op.drop_index(op.f("ix_sharedpromptband_prompt_id"), table_name="sharedpromptband")
