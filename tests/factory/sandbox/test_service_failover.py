@@ -136,9 +136,27 @@ def test_replicas_judge_as_the_local_pool_does(
             test_style="program",
         ),
     ]
+    # Output no JSON text can hold as it is (NUL, bytes that are not UTF-8) crosses the HTTP
+    # hop as the pool gives it.
+    noisy = (
+        "import sys\n"
+        "def f(x):\n"
+        "    sys.stdout.buffer.write(b'MARK:a\\x00b\\xff\\xfe\\xc3(c\\n')\n"
+        "    sys.stdout.flush()\n"
+        "    sys.stderr.buffer.write(b'ERR:\\x00\\xed\\xa0\\x80\\n')\n"
+        "    sys.stderr.flush()\n"
+        "    return x + 1\n"
+    )
+    jobs.append(ExecutionJob(code=noisy, tests="def test_f():\n    assert f(1) == 2\n"))
     with ServiceSandbox(settings_for(replicas), token=TOKEN) as service:
         remote = service.run_many(jobs)
     local = bwrap_sandbox.run_many(jobs)
+    assert remote[-1].verdict == local[-1].verdict == Verdict.PASSED
+    for stream in ("stdout", "stderr"):
+        mine, theirs = getattr(remote[-1], stream), getattr(local[-1], stream)
+        marker = "MARK:" if stream == "stdout" else "ERR:"
+        assert marker in theirs, theirs
+        assert _line_with(mine, marker) == _line_with(theirs, marker)
     assert [o.verdict for o in remote] == [o.verdict for o in local]
     assert [o.verdict for o in remote][:3] == [Verdict.PASSED, Verdict.FAILED, Verdict.TIMEOUT]
     for mine, theirs in zip(remote, local, strict=True):
@@ -197,3 +215,8 @@ def test_a_replica_killed_mid_batch_loses_and_doubles_no_verdict(
         else:
             assert run.verdict in (Verdict.FAILED, Verdict.ERROR), run
     assert report.backend == "service"
+
+
+def _line_with(text: str, marker: str) -> str:
+    start = text.index(marker)
+    return text[start : text.find("\n", start)]
