@@ -24,17 +24,13 @@ def tokenizer_for(texts: list[str]) -> Any:
     )
 
 
-def one_dpo_step(dataset: Any, out: Path) -> None:
-    """Train one DPO step on `dataset` (prompt/chosen/rejected strings) and check it learned:
-    the first loss is ln 2 (policy equals reference) and some parameter moved."""
+def tiny_llama(tokenizer: Any) -> Any:
+    """A one-layer Llama with random weights (seeded) over `tokenizer`'s vocabulary."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
-    from trl import DPOConfig, DPOTrainer
 
-    texts = [row[key] for row in dataset for key in ("prompt", "chosen", "rejected")]
-    tokenizer = tokenizer_for(texts)
     torch.manual_seed(0)
-    model = LlamaForCausalLM(
+    return LlamaForCausalLM(
         LlamaConfig(
             vocab_size=len(tokenizer),
             hidden_size=16,
@@ -48,6 +44,17 @@ def one_dpo_step(dataset: Any, out: Path) -> None:
             eos_token_id=tokenizer.eos_token_id,
         )
     )
+
+
+def one_dpo_step(dataset: Any, out: Path) -> None:
+    """Train one DPO step on `dataset` (prompt/chosen/rejected strings) and check it learned:
+    the first loss is ln 2 (policy equals reference) and some parameter moved."""
+    import torch
+    from trl import DPOConfig, DPOTrainer
+
+    texts = [row[key] for row in dataset for key in ("prompt", "chosen", "rejected")]
+    tokenizer = tokenizer_for(texts)
+    model = tiny_llama(tokenizer)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     args = DPOConfig(
         output_dir=str(out),
@@ -84,27 +91,12 @@ def one_sft_step(dataset: Any, out: Path) -> None:
     """Train one SFT step on `dataset` as it is (conversational `messages` plus whatever other
     columns it has) and check the loss is finite and some parameter moved."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
     from trl import SFTConfig, SFTTrainer
 
     texts = [m["content"] for row in dataset for m in row["messages"]] + ["user:", "assistant:"]
     tokenizer = tokenizer_for(texts)
     tokenizer.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=512,
-            pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-    )
+    model = tiny_llama(tokenizer)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     args = SFTConfig(
         output_dir=str(out),

@@ -3,8 +3,9 @@
 The file is streamed in chunks of `intake.chunk_records` records: each chunk is parsed,
 validated, checked for duplicates against everything stored before it (earlier batches and
 earlier chunks of this one, through the database's indexes: exact keys on `Prompt`, LSH band
-keys in `PromptBand`) and written with one bulk insert per table, so memory stays flat however
-long the file. All chunks of a batch are written in one transaction, so a batch is never
+keys in `PromptBand` and `SharedPromptBand`, and the keys of written chunks still waiting in the
+band buffer, factory.intake.band_buffer) and written with one bulk insert per table, so memory
+stays flat however long the file. All chunks of a batch are written in one transaction, so a batch is never
 half-written; each chunk goes in its own SAVEPOINT, and a chunk the database refuses is written
 again one record at a time, so that a record the database refuses is quarantined with the
 database's reason instead of aborting the others. Before any record is read, a file over

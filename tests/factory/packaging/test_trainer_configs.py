@@ -19,7 +19,7 @@ import pytest
 from release_builders import config, reviewed_batch
 from sandbox_service_builders import Service, running_service, service_settings
 from sqlalchemy import Engine
-from trl_builders import CHAT_TEMPLATE, tokenizer_for
+from trl_builders import CHAT_TEMPLATE, tiny_llama, tokenizer_for
 
 from factory.packaging.release import build_release
 from factory.sandbox.pool import PooledSandbox
@@ -209,8 +209,6 @@ def test_the_card_loads_the_verl_config_and_names_its_settings(release: Path) ->
 def test_one_trl_grpo_step_with_the_shipped_reward(
     judged: Path, service: Service, tmp_path: Path
 ) -> None:
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
     release = judged
@@ -229,21 +227,7 @@ def test_one_trl_grpo_step_with_the_shipped_reward(
         seen.append(scores)
         return scores
 
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=512,
-            pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )
-    )
+    model = tiny_llama(tokenizer)
     args = GRPOConfig(
         output_dir=str(tmp_path / "grpo"),
         max_steps=1,
