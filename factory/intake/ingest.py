@@ -5,13 +5,13 @@ validated, checked for duplicates against everything stored before it (earlier b
 earlier chunks of this one, through the database's indexes: exact keys on `Prompt`, LSH band
 keys in `PromptBand` and `SharedPromptBand`, and the keys of written chunks still waiting in the
 band buffer, factory.intake.band_buffer) and written with one bulk insert per table, so memory
-stays flat however long the file. All chunks of a batch are written in one transaction, so a batch is never
-half-written; each chunk goes in its own SAVEPOINT, and a chunk the database refuses is written
-again one record at a time, so that a record the database refuses is quarantined with the
-database's reason instead of aborting the others. Before any record is read, a file over
-`intake.max_decompressed_mb` or `intake.max_records` is refused whole. The batch is identified
-by the sha256 of the file's bytes: ingesting the same content again writes nothing and returns
-the report of the first ingestion.
+stays flat however long the file. All chunks of a batch are written in one transaction, so a
+batch is never half-written; each chunk goes in its own SAVEPOINT, and a chunk the database
+refuses is written again one record at a time, so that a record the database refuses is
+quarantined with the database's reason instead of aborting the others. Before any record is
+read, a file over `intake.max_decompressed_mb` or `intake.max_records` is refused whole. The
+batch is identified by the sha256 of the file's bytes: ingesting the same content again writes
+nothing and returns the report of the first ingestion.
 
 What needs no database (parsing, validation, scrubbing, MinHash signatures, decontamination) is
 done by factory.intake.prepare, for a large batch in worker processes (`intake.workers`) while
