@@ -72,7 +72,8 @@ def migrate(engine: Engine) -> None:
 
 
 def run_migrations(engine: Engine, revision: str, *, down: bool = False) -> None:
-    """Upgrade (or downgrade) the database to `revision`, in one transaction.
+    """Upgrade (or downgrade) the database to `revision`, in one transaction (on SQLite too,
+    schema changes included: a failed revision changes nothing).
 
     On SQLite a revision that changes a table's columns makes the table again and drops the old
     one, which foreign keys refuse while other tables' rows point at it; so, as SQLite's own
@@ -86,17 +87,26 @@ def run_migrations(engine: Engine, revision: str, *, down: bool = False) -> None
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        dbapi = connection.connection.dbapi_connection
+        isolation = getattr(dbapi, "isolation_level", None)
         if sqlite:  # before any transaction begins: SQLite ignores this pragma inside one
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # ends the transaction SQLAlchemy began for the pragma
+            # The sqlite3 driver begins a transaction only before INSERT/UPDATE/DELETE and runs
+            # DDL outside one: the transaction is begun here instead, so that a revision that
+            # fails half-way leaves no table or column of it behind.
+            dbapi.isolation_level = None  # type: ignore[union-attr]
         try:
             with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN")
                 cfg.attributes["connection"] = connection
                 (command.downgrade if down else command.upgrade)(cfg, revision)
                 if sqlite:
                     _check_references(connection)
         finally:
             if sqlite:
+                dbapi.isolation_level = isolation  # type: ignore[union-attr]
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
 

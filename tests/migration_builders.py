@@ -70,3 +70,20 @@ def insert_row(engine: Engine, table: str, **values: object) -> None:
     marks = ", ".join(f":{name}" for name in values)
     with engine.begin() as conn:
         conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), values)
+
+
+def insert_batch(engine: Engine, batch_id: str = "b") -> None:
+    insert_row(engine, "batch", id=batch_id, content_sha256=batch_id.ljust(64, "0"))
+
+
+def insert_prompt(
+    engine: Engine, prompt_id: int, *, batch_id: str = "b", minhash: str = "[]", **values: object
+) -> None:
+    """A Python code-generation prompt of `batch_id`, as revisions before 0013 stored it (its
+    signature as JSON text); `values` set or override other columns."""
+    row: dict[str, object] = {
+        "language": "python",
+        "task_type": "code_generation",
+        "normalized_sha256": str(prompt_id) * 64,
+    }
+    insert_row(engine, "prompt", id=prompt_id, batch_id=batch_id, minhash=minhash, **(row | values))

@@ -354,17 +354,19 @@ class _BatchIngestion:
                 ).all()
                 if not rows:
                     break
-                banded = [
-                    (pid, self.banding.keys(values))
+                usable = [
+                    (pid, values)
                     for pid, values in rows
                     if pid is not None and len(values) == self.banding.num_perm
                 ]
-                keys = [k for _, row_keys in banded for k in row_keys]
-                self._insert_bands(
-                    [row_keys for _, row_keys in banded],
-                    [pid for pid, _ in banded],
-                    self._stored_bands(keys),
-                )
+                if usable:  # the keys of the whole slice at once
+                    signatures = np.array([values for _, values in usable], dtype=np.uint32)
+                    keys = self.banding.keys_of_rows(signatures)
+                    self._insert_bands(
+                        keys,
+                        [pid for pid, _ in usable],
+                        self._stored_bands([k for row_keys in keys for k in row_keys]),
+                    )
                 last_id = max(pid or 0 for pid, _ in rows)
             self.session.add(BatchBanding(batch_id=batch_id, scheme=scheme))
         self.session.flush()

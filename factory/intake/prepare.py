@@ -36,6 +36,7 @@ from factory.intake.formats import parse_line
 from factory.intake.records import IntakeRecord, RawLine
 from factory.intake.scrub import Removal, scrub_python_comments, scrub_text
 from factory.intake.validate import validate
+from factory.models._base import signature_bytes
 from factory.settings import IntakeSettings
 from factory.vocab import Language
 
@@ -143,7 +144,7 @@ def prepare_chunk(raws: list[RawLine], settings: IntakeSettings) -> PreparedChun
     values = signatures(shingle_sets, settings.minhash_permutations)
     if valid:
         keys = _banding(settings).keys_of_rows(values)
-        stored = [row.astype("<u4", copy=False).tobytes() for row in values]  # as Signature
+        stored = [signature_bytes(row) for row in values]  # as the Signature column stores it
         for (index, raw, record, prompt_text, tests, removals, hits), row_keys, signature in zip(
             valid, keys, stored, strict=True
         ):

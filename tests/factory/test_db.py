@@ -4,7 +4,7 @@ at it, and foreign keys are enforced again afterwards on every pooled connection
 from pathlib import Path
 
 import pytest
-from migration_builders import insert_row
+from migration_builders import insert_batch, insert_prompt, insert_row
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -29,17 +29,8 @@ def test_a_database_with_candidates_upgrades_through_revisions_that_remake_promp
     used to make SQLite refuse to drop the old table (FOREIGN KEY constraint failed)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     run_migrations(engine, "0010")
-    insert_row(engine, "batch", id="b", content_sha256="0" * 64)
-    insert_row(
-        engine,
-        "prompt",
-        id=1,
-        batch_id="b",
-        language="python",
-        task_type="code_generation",
-        normalized_sha256="1" * 64,
-        minhash="[1, 2]",
-    )
+    insert_batch(engine)
+    insert_prompt(engine, 1, minhash="[1, 2]")
     insert_row(engine, "candidate", id=1, prompt_id=1, batch_id="b", sample_index=0)
     migrate(engine)
     with engine.connect() as conn:

@@ -133,10 +133,20 @@ def _convert_signatures(old: Any, new: Any, convert: Callable[[Any], Any]) -> No
         ).all()
         if not rows:
             break
-        bind.execute(update, [{"pid": pid, "value": convert(values)} for pid, values in rows])
+        bind.execute(update, [{"pid": pid, "value": _converted(convert, pid, v)} for pid, v in rows])
         last = rows[-1][0]
     with op.batch_alter_table("prompt", schema=None) as batch_op:
         batch_op.drop_column("minhash")
         batch_op.alter_column(
             "minhash_new", new_column_name="minhash", existing_type=new, nullable=False
         )
+
+
+def _converted(convert: Callable[[Any], Any], prompt_id: int, values: Any) -> Any:
+    try:
+        return convert(values)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise RuntimeError(
+            f"prompt {prompt_id}: its stored MinHash signature is not a list of unsigned 32-bit "
+            f"values ({exc}); fix or delete that row, then migrate again"
+        ) from exc

@@ -6,7 +6,8 @@ and still finds them as near duplicates, and the revision downgrades to the JSON
 import json
 from pathlib import Path
 
-from migration_builders import insert_row, migrate_to
+import pytest
+from migration_builders import insert_batch, insert_prompt, insert_row, migrate_to
 from sqlalchemy import Engine, inspect, text
 
 from factory.db import migrate
@@ -26,20 +27,9 @@ def _seed_at_0012(engine: Engine) -> list[int]:
     """A batch with two prompts and band rows of the old scheme; the first prompt's stored
     signature (that of PROMPT, as intake stores it)."""
     real = stored_signature(signature(PROMPT, IntakeSettings()))
-    insert_row(engine, "batch", id="b", content_sha256="0" * 64)
+    insert_batch(engine)
     for pid, text_, values in ((1, PROMPT, real), (2, "other", VALUES)):
-        insert_row(
-            engine,
-            "prompt",
-            id=pid,
-            batch_id="b",
-            external_id=f"p{pid}",
-            language="python",
-            task_type="code_generation",
-            prompt=text_,
-            normalized_sha256=str(pid) * 64,
-            minhash=json.dumps(values),
-        )
+        insert_prompt(engine, pid, external_id=f"p{pid}", prompt=text_, minhash=json.dumps(values))
     insert_row(engine, "promptband", prompt_id=1, scheme="128x8x16", band_key=42)
     return real
 
@@ -103,3 +93,18 @@ def test_0013_stores_signatures_as_bytes_rebuilds_bands_and_downgrades(
         "scheme",
         "band_key",
     }
+
+
+def test_0013_names_a_prompt_whose_stored_signature_is_not_32_bit_values(
+    empty_engine: Engine,
+) -> None:
+    migrate_to(empty_engine, "0012")
+    insert_batch(empty_engine)
+    insert_prompt(empty_engine, 7, minhash=json.dumps([1, 2**40]))
+    with pytest.raises(RuntimeError, match="prompt 7: its stored MinHash signature"):
+        migrate_to(empty_engine, "0013")
+    # Nothing of the revision stays behind, its schema changes included.
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0012"
+    assert "scheme" in {c["name"] for c in inspect(empty_engine).get_columns("promptband")}
+    assert "minhash_new" not in {c["name"] for c in inspect(empty_engine).get_columns("prompt")}

@@ -2,24 +2,15 @@
 get their prompt's task type, reviewers who were already judging become active in every task
 type of their languages (recorded as grandfathered), and the revision downgrades cleanly."""
 
-from migration_builders import insert_row, migrate_to
+from migration_builders import insert_batch, insert_prompt, insert_row, migrate_to
 from sqlalchemy import Engine, inspect, text
 
 from factory.vocab import TaskType
 
 
 def _seed_before_pools(engine: Engine) -> None:
-    insert_row(engine, "batch", id="b", content_sha256="0" * 64)
-    insert_row(
-        engine,
-        "prompt",
-        id=1,
-        batch_id="b",
-        language="python",
-        task_type="bug_fix",
-        normalized_sha256="1" * 64,
-        minhash="[]",
-    )
+    insert_batch(engine)
+    insert_prompt(engine, 1, task_type="bug_fix")
     for candidate_id in (1, 2):
         insert_row(
             engine,
