@@ -29,12 +29,12 @@ from factory.intake.dedup import (
     Banding,
     banding_for,
     exact_key,
-    shingles_of,
     signatures,
 )
 from factory.intake.formats import parse_line
 from factory.intake.records import IntakeRecord, RawLine
 from factory.intake.scrub import Removal, scrub_python_comments, scrub_text
+from factory.intake.shingle_tokens import shingle_tokens
 from factory.intake.validate import validate
 from factory.models._base import signature_bytes
 from factory.settings import IntakeSettings
@@ -113,7 +113,7 @@ def prepare_chunk(raws: list[RawLine], settings: IntakeSettings) -> PreparedChun
     out: list[Prepared | None] = []
     valid: list[tuple[int, RawLine, IntakeRecord, str, str, list[Removal], list[Contamination]]]
     valid = []
-    shingle_sets: list[set[str]] = []
+    token_lists: list[list[str]] = []
     for raw in raws:
         record: IntakeRecord | None = None
         try:
@@ -138,10 +138,8 @@ def prepare_chunk(raws: list[RawLine], settings: IntakeSettings) -> PreparedChun
         )
         valid.append((len(out), raw, record, prompt_text, tests, removals, hits))
         out.append(None)
-        shingle_sets.append(
-            shingles_of(prompt_text, language=record.language, shingle_size=settings.shingle_size)
-        )
-    values = signatures(shingle_sets, settings.minhash_permutations)
+        token_lists.append(shingle_tokens(prompt_text, record.language))
+    values = signatures(token_lists, settings.minhash_permutations, settings.shingle_size)
     if valid:
         keys = _banding(settings).keys_of_rows(values)
         stored = [signature_bytes(row) for row in values]  # as the Signature column stores it

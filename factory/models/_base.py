@@ -52,8 +52,8 @@ def signature_field() -> Any:
     return Field(default_factory=list, sa_column=Column(Signature(), nullable=False))
 
 
-def created_at_field() -> Any:
-    return Field(default_factory=utcnow, nullable=False, index=True)
+def created_at_field(*, index: bool = True) -> Any:
+    return Field(default_factory=utcnow, nullable=False, index=index)
 
 
 class _Stored(Protocol):

@@ -40,11 +40,13 @@ class Prompt(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    batch_id: str = Field(foreign_key="batch.id", index=True, max_length=200)
-    external_id: str = Field(max_length=300, index=True)  # the record's own id
+    # Queries select a batch's prompts through the unique index above, whose leading column is
+    # batch_id; no other column is indexed, as each index costs every stored prompt an insert.
+    batch_id: str = Field(foreign_key="batch.id", max_length=200)
+    external_id: str = Field(max_length=300)  # the record's own id
     line_no: int  # 1-based line in the batch file
-    language: str = Field(max_length=30, index=True)
-    task_type: str = Field(max_length=40, index=True)
+    language: str = Field(max_length=30)
+    task_type: str = Field(max_length=40)
     prompt: str = text_field()  # after the anti-cheating scrub
     tests: str = text_field()
     entry_point: str = Field(default="", max_length=200)
@@ -66,11 +68,11 @@ class Prompt(SQLModel, table=True):
     )
     normalized_sha256: str = Field(max_length=64)  # indexed by its prefix (SHA_PREFIX)
     minhash: list[int] = signature_field()  # for near-duplicate search across batches
-    status: str = Field(default="accepted", max_length=20, index=True)  # vocab.PromptStatus
+    status: str = Field(default="accepted", max_length=20)  # vocab.PromptStatus
     gradable: bool | None = None
     stable: bool | None = None
-    contaminated: bool = Field(default=False, index=True)
-    created_at: datetime = created_at_field()
+    contaminated: bool = Field(default=False)
+    created_at: datetime = created_at_field(index=False)
 
 
 class QuarantinedRecord(SQLModel, table=True):

@@ -34,7 +34,8 @@ def _record(i: int, prompt: str) -> str:
 
 def _distinct(i: int) -> str:
     words = "merge sort interval tree graph path cost token parser cache queue stack".split()
-    picked = " ".join(words[(i * 5 + k * k) % len(words)] for k in range(24))
+    # Numbered words: no shingle repeats, so one changed token leaves a Jaccard of about 0.95.
+    picked = " ".join(f"{words[(i * 5 + k * k) % len(words)]}{k}" for k in range(24))
     return f"Write f{i}(x) returning x plus {i}; task {i} is about {picked} number {i * 7919} ."
 
 

@@ -6,6 +6,7 @@ and still finds them as near duplicates, and the revision downgrades to the JSON
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from migration_builders import insert_batch, insert_prompt, insert_row, migrate_to
 from sqlalchemy import Engine, inspect, text
@@ -45,7 +46,7 @@ def test_0013_stores_signatures_as_bytes_rebuilds_bands_and_downgrades(
         stored = dict(conn.execute(text("SELECT id, minhash FROM prompt")).all())
         assert conn.execute(text("SELECT count(*) FROM promptband")).scalar_one() == 0
     assert bytes(stored[2]) == b"".join(v.to_bytes(4, "little") for v in VALUES)
-    assert len(bytes(stored[1])) == 4 * 128
+    assert bytes(stored[1]) == np.asarray(real, dtype="<u4").tobytes()
     assert {c["name"] for c in inspect(empty_engine).get_columns("promptband")} == {
         "band_key",
         "prompt_id",
@@ -61,7 +62,7 @@ def test_0013_stores_signatures_as_bytes_rebuilds_bands_and_downgrades(
         assert "INTEGER PRIMARY KEY" in " ".join(str(row[-1]) for row in plan)
 
     # The next ingestion indexes the earlier prompts and finds the reworded one among them.
-    migrate(empty_engine)  # already at head: a no-op
+    migrate(empty_engine)  # on to head (0015 signs the prompts again)
     batch = tmp_path / "next.jsonl"
     record = {
         "id": "again",
@@ -82,11 +83,19 @@ def test_0013_stores_signatures_as_bytes_rebuilds_bands_and_downgrades(
     assert sorted(indexed) == [1, 2] and target == 1
     assert sorted(marked) == sorted(["b", report.batch_id])
 
+    # Down to 0013's signatures (0015 signs them again as before it), then to JSON lists.
+    migrate_to(empty_engine, "0013", down=True)
+    with empty_engine.connect() as conn:
+        at_0013 = {
+            pid: np.frombuffer(bytes(v), dtype="<u4").tolist()
+            for pid, v in conn.execute(text("SELECT id, minhash FROM prompt"))
+        }
+    assert len(at_0013[1]) == 128 and len(at_0013[2]) == len(VALUES)
     migrate_to(empty_engine, "0012", down=True)
     with empty_engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, minhash FROM prompt")).all())
     as_lists = {pid: v if isinstance(v, list) else json.loads(v) for pid, v in rows.items()}
-    assert as_lists[1] == real and as_lists[2] == VALUES
+    assert as_lists == at_0013
     assert {c["name"] for c in inspect(empty_engine).get_columns("promptband")} == {
         "id",
         "prompt_id",

@@ -15,10 +15,11 @@ from sqlmodel import Session, col, select
 
 from factory.intake import bulk, prepare, scrub
 from factory.intake.decontam import find_contamination
-from factory.intake.dedup import banding_for, minhash_of, shingles_of, signatures
+from factory.intake.dedup import _permutations, banding_for, minhash_of, signatures
 from factory.intake.formats import parse_line
 from factory.intake.ingest import ingest_batch
 from factory.intake.records import RawLine
+from factory.intake.shingle_tokens import shingle_tokens
 from factory.models import DuplicateRecord, Prompt, PromptBand, QuarantinedRecord, ScrubEvent
 from factory.settings import FactoryConfig, IntakeSettings
 
@@ -32,46 +33,87 @@ def _texts() -> list[str]:
     return [*texts, "", "x", "日本語のテキスト", "def f(x):\n    return x\n", "a \ud800 b"]
 
 
+MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(state: int) -> int:
+    state ^= state >> 30
+    state = (state * 0xBF58476D1CE4E5B9) & MASK64
+    state ^= state >> 27
+    state = (state * 0x94D049BB133111EB) & MASK64
+    return state ^ (state >> 31)
+
+
+def _token_hash(token: str) -> int:
+    """A token's UTF-8 bytes times powers of 0x100000001B3 by position, mod 2^64; its length
+    times the golden ratio xor-ed in; then splitmix64's finalizer."""
+    data = token.encode("utf-8", "surrogatepass")
+    total = sum(byte * pow(0x100000001B3, i, 1 << 64) for i, byte in enumerate(data)) & MASK64
+    return _splitmix64(total ^ ((len(data) * 0x9E3779B97F4A7C15) & MASK64))
+
+
+def _signature_one_by_one(tokens: list[str], num_perm: int, size: int) -> list[int]:
+    """MinHash in plain Python integers over the set of shingles (runs of `size` tokens; fewer
+    tokens are one shingle): each shingle's hash from a fixed seed, each token's hash xor-ed in
+    and mixed, top 32 bits; then min of a_k * h + b_k mod 2^32."""
+    shingles = {tuple(tokens[i : i + size]) for i in range(max(len(tokens) - size + 1, 1))}
+    hashes = []
+    for shingle in shingles:
+        state = 0x243F6A8885A308D3
+        for token in shingle:
+            state = _splitmix64(state ^ _token_hash(token))
+        hashes.append(state >> 32)
+    a, b = _permutations(num_perm)
+    return [
+        min((int(ak) * h + int(bk)) & 0xFFFFFFFF for h in hashes)
+        for ak, bk in zip(a, b, strict=True)
+    ]
+
+
 def _band_keys_one_by_one(values: np.ndarray, bands: int, rows: int) -> list[int]:
     """Band keys in plain Python integers: the band's seed (BLAKE2b of its index, keyed by the
     scheme), each value xor-ed in and mixed by splitmix64's finalizer, as a signed integer."""
-    mask = (1 << 64) - 1
     scheme = f"{len(values)}x{bands}x{rows}".encode()
     keys = []
     for band in range(bands):
         seed = hashlib.blake2b(bytes([band]), digest_size=8, key=scheme).digest()
         state = int.from_bytes(seed, "little")
         for value in values[band * rows : (band + 1) * rows].tolist():
-            state ^= value
-            state ^= state >> 30
-            state = (state * 0xBF58476D1CE4E5B9) & mask
-            state ^= state >> 27
-            state = (state * 0x94D049BB133111EB) & mask
-            state ^= state >> 31
+            state = _splitmix64(state ^ value)
         keys.append(state - (1 << 64) if state >= 1 << 63 else state)
     return keys
 
 
-def test_vectorised_signatures_and_band_keys_equal_datasketch_one_at_a_time() -> None:
+def test_vectorised_signatures_and_band_keys_equal_plain_python_one_at_a_time() -> None:
     texts = _texts()
-    sets = [shingles_of(t, language="python", shingle_size=5) for t in texts]
-    values = signatures(sets, 128)
-    expected = np.array(
-        [minhash_of(t, language="python", num_perm=128, shingle_size=5).hashvalues for t in texts]
-    )
+    token_lists = [shingle_tokens(t, "python") for t in texts]
+    values = signatures(token_lists, 128, 5)
+    expected = np.array([_signature_one_by_one(tokens, 128, 5) for tokens in token_lists])
     assert values.dtype == np.uint32 and (values == expected).all()
+    one = [minhash_of(t, language="python", num_perm=128, shingle_size=5).hashvalues for t in texts]
+    assert (np.array(one) == expected).all()
     banding = banding_for(0.85, 128)
     assert banding.keys_of_rows(values) == [
         _band_keys_one_by_one(row, banding.bands, banding.rows) for row in expected
     ]
-    assert (signatures([set()], 16) == np.uint32(0xFFFFFFFF)).all()
+
+
+def test_signatures_of_odd_token_lists() -> None:
+    """Empty tokens, an empty list, lists shorter than a shingle, non-ASCII and lone
+    surrogates, and a token that is a prefix of another with zero bytes after it."""
+    token_lists = [[], [""], ["", "a", ""], ["a"], ["a", "\x00"], ["a\x00"], ["日本", "\ud800"]]
+    token_lists += [["x", "", "y", "z", "", "w", "v"], ["p"] * 9]
+    values = signatures(token_lists, 32, 3)
+    expected = np.array([_signature_one_by_one(tokens, 32, 3) for tokens in token_lists])
+    assert (values == expected).all()
+    assert len({row.tobytes() for row in values}) == len(token_lists)  # all different
 
 
 def test_signatures_are_the_same_whatever_the_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    sets = [shingles_of(t, language="python", shingle_size=5) for t in _texts()]
-    whole = signatures(sets, 64)
+    token_lists = [shingle_tokens(t, "python") for t in _texts()]
+    whole = signatures(token_lists, 64, 5)
     monkeypatch.setattr("factory.intake.dedup._SIGNATURE_BLOCK", 7)
-    assert (signatures(sets, 64) == whole).all()
+    assert (signatures(token_lists, 64, 5) == whole).all()
 
 
 LEAKY_PIECES = [
