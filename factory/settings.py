@@ -200,7 +200,8 @@ class SandboxServiceSettings(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    max_concurrency: int = Field(default=0, ge=0)  # jobs running at once; 0: sandbox.pool_size
+    # Jobs handed to the pool at once (running, or next for a server); 0: 2 x sandbox.pool_size.
+    max_concurrency: int = Field(default=0, ge=0)
     max_queue: int = Field(default=64, ge=0)  # jobs waiting beyond those; more get 429
     per_client_concurrency: int = Field(default=0, ge=0)  # per client; 0: max_concurrency
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # larger bodies get 413

@@ -60,6 +60,8 @@ def test_health_and_metrics_answer_without_a_token(service: Service) -> None:
     assert body["status"] == "ok"
     assert body["pool"]["backend"] == "docker" and body["pool"]["pool_size"] == 2
     assert (body["running"], body["queued"]) == (0, 0)
+    # By default the pool is handed twice its size, so no server idles between two jobs.
+    assert body["max_concurrency"] == 4 and body["per_client_concurrency"] == 4
     metrics = service.get("/metrics")
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
