@@ -1,5 +1,6 @@
 """Databases at an earlier revision, for tests of a migration on data that already exists."""
 
+import json
 import os
 import subprocess
 import uuid
@@ -10,10 +11,20 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 
 from factory.db import make_engine, run_migrations
+from factory.intake.ingest import IntakeReport, ingest_batch
+from factory.settings import FactoryConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
     "FACTORY_TEST_PG_URL", "postgresql+psycopg2://factory:factory@127.0.0.1:5432/factory"
+)
+
+
+# A prompt stored before a migration; `ingest_rewording` sends a near duplicate of it.
+PROMPT = (
+    "Write a function add(a, b) that returns the sum of the two integers a and b given. It must "
+    "work for negative numbers, for zero, and for very large values without overflow, and it "
+    "must not print anything at all."
 )
 
 
@@ -87,3 +98,20 @@ def insert_prompt(
         "normalized_sha256": str(prompt_id) * 64,
     }
     insert_row(engine, "prompt", id=prompt_id, batch_id=batch_id, minhash=minhash, **(row | values))
+
+
+def ingest_rewording(engine: Engine, folder: Path) -> IntakeReport:
+    """Ingest one record whose prompt is PROMPT with its last full stop made an exclamation
+    mark: a near duplicate of PROMPT, which the band index must find."""
+    record = {
+        "id": "again",
+        "language": "python",
+        "task_type": "code_generation",
+        "prompt": PROMPT.replace("at all.", "at all!"),
+        "tests": "def test_add():\n    assert add(1, 2) == 3\n",
+        "reference_solution": "def add(a, b):\n    return a + b\n",
+        "entry_point": "add",
+    }
+    batch = folder / "next.jsonl"
+    batch.write_text(json.dumps(record) + "\n")
+    return ingest_batch(engine, batch, FactoryConfig())

@@ -8,19 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from migration_builders import insert_batch, insert_prompt, insert_row, migrate_to
+from migration_builders import (
+    PROMPT,
+    ingest_rewording,
+    insert_batch,
+    insert_prompt,
+    insert_row,
+    migrate_to,
+)
 from sqlalchemy import Engine, inspect, text
 
 from factory.db import migrate
 from factory.intake.dedup import signature, stored_signature
-from factory.intake.ingest import ingest_batch
-from factory.settings import FactoryConfig, IntakeSettings
+from factory.settings import IntakeSettings
 
-PROMPT = (
-    "Write a function add(a, b) that returns the sum of the two integers a and b given. It must "
-    "work for negative numbers, for zero, and for very large values without overflow, and it "
-    "must not print anything at all."
-)
 VALUES = [0, 1, 4294967295, *range(3, 128)]
 
 
@@ -63,18 +64,7 @@ def test_0013_stores_signatures_as_bytes_rebuilds_bands_and_downgrades(
 
     # The next ingestion indexes the earlier prompts and finds the reworded one among them.
     migrate(empty_engine)  # on to head (0015 signs the prompts again)
-    batch = tmp_path / "next.jsonl"
-    record = {
-        "id": "again",
-        "language": "python",
-        "task_type": "code_generation",
-        "prompt": PROMPT.replace("at all.", "at all!"),
-        "tests": "def test_add():\n    assert add(1, 2) == 3\n",
-        "reference_solution": "def add(a, b):\n    return a + b\n",
-        "entry_point": "add",
-    }
-    batch.write_text(json.dumps(record) + "\n")
-    report = ingest_batch(empty_engine, batch, FactoryConfig())
+    report = ingest_rewording(empty_engine, tmp_path)
     assert (report.accepted, report.duplicates_by_kind) == (0, {"near": 1})
     with empty_engine.connect() as conn:
         indexed = conn.execute(text("SELECT DISTINCT prompt_id FROM promptband")).scalars().all()

@@ -3,25 +3,23 @@ and PostgreSQL: every signature is taken again with the vectorised hashes, the b
 old signatures go, the next ingestion still finds a rewording of a stored prompt, and the
 downgrade gives back the SHA-1 signatures."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 from datasketch import MinHash
-from migration_builders import insert_batch, insert_prompt, insert_row, migrate_to
+from migration_builders import (
+    PROMPT,
+    ingest_rewording,
+    insert_batch,
+    insert_prompt,
+    insert_row,
+    migrate_to,
+)
 from sqlalchemy import Engine, text
 
 from factory.db import migrate
 from factory.intake.dedup import _permutations, signatures
-from factory.intake.ingest import ingest_batch
 from factory.intake.shingle_tokens import shingle_tokens
-from factory.settings import FactoryConfig
-
-PROMPT = (
-    "Write a function add(a, b) that returns the sum of the two integers a and b given. It must "
-    "work for negative numbers, for zero, and for very large values without overflow, and it "
-    "must not print anything at all."
-)
 
 
 def _sha1_signature(text_: str) -> bytes:
@@ -61,17 +59,7 @@ def test_0015_signs_prompts_again_drops_old_keys_and_downgrades(
     assert _state(empty_engine) == ({1: new, 2: b""}, [0, 0, 0])
 
     # The next ingestion gives the batch keys of the new signatures and finds the rewording.
-    record = {
-        "id": "again",
-        "language": "python",
-        "task_type": "code_generation",
-        "prompt": PROMPT.replace("at all.", "at all!"),
-        "tests": "def test_add():\n    assert add(1, 2) == 3\n",
-        "reference_solution": "def add(a, b):\n    return a + b\n",
-        "entry_point": "add",
-    }
-    (tmp_path / "next.jsonl").write_text(json.dumps(record) + "\n")
-    report = ingest_batch(empty_engine, tmp_path / "next.jsonl", FactoryConfig())
+    report = ingest_rewording(empty_engine, tmp_path)
     assert (report.accepted, report.duplicates_by_kind) == (0, {"near": 1})
 
     migrate_to(empty_engine, "0014", down=True)
